@@ -1,0 +1,1 @@
+"""infractl: the project's command line (offline plan, policy gate, operations tooling)."""

@@ -1,0 +1,161 @@
+"""Run a Pulumi Python program under Pulumi's own mock runtime and record what it registers.
+
+This is what the engine would see on ``pulumi preview``: every resource with its inputs
+(as sent over the resource-monitor protocol), options, parent and dependencies, and the
+stack outputs. No CLI, plugin or cloud account is involved.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import RealisticMocks
+from .stackconfig import Project
+
+SECRET = "[secret]"
+
+
+@dataclass
+class Resource:
+    """One registration, as the engine receives it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    provider: str
+    custom: bool
+    protect: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
+
+
+@dataclass
+class Output:
+    """A resolved stack output; printers show ``[secret]`` in place of secret values."""
+
+    value: Any
+    secret: bool
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[Resource]
+    outputs: dict[str, Output]
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, type_: str, name: str) -> Resource:
+        """The one resource of that type and name (KeyError if none or several)."""
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources of type {type_} named {name}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Resource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def children(self, component_type: str, name: str | None = None) -> list[Resource]:
+        """Resources directly parented to the component of that type (and name)."""
+        parents = {r.urn for r in self.resources if r.type == component_type and name in (None, r.name)}
+        return [r for r in self.resources if r.parent in parents]
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, keeping each full RegisterResource request."""
+
+    def __init__(self) -> None:
+        self.provider_inputs: dict[str, dict[str, Any]] = {}
+        self.registrations: list[Resource] = []
+        super().__init__(RealisticMocks(self.provider_inputs))
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        if request.type.startswith("pulumi:providers:"):
+            self.provider_inputs[response.urn] = inputs
+        self.registrations.append(
+            Resource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                provider=request.provider,
+                custom=request.custom,
+                protect=request.protect,
+                inputs=redact(inputs),
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                delete_before_replace=request.deleteBeforeReplace,
+                ignore_changes=list(request.ignoreChanges),
+                retain_on_delete=request.retainOnDelete,
+            )
+        )
+        return response
+
+
+def redact(value: Any) -> Any:
+    """Replace secret values with a marker, keeping the structure around them."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def run(project: Project, stack: str, overrides: Sequence[str] = (), preview: bool = True) -> Plan:
+    """Run ``project``'s program for ``stack`` under mocks and return what it registered.
+
+    Raises whatever the program raises (e.g. a ConfigError) after the runtime settles.
+    """
+    config, secret_keys = project.stack_config(stack, list(overrides))
+    settings.reset_options(project=project.name, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    monitor = RecordingMonitor()
+    pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=preview, monitor=monitor)
+
+    saved_path, saved_cwd = list(sys.path), os.getcwd()
+    sys.path.insert(0, str(project.main.parent))
+    os.chdir(project.directory)
+    try:
+        _sync_await(run_pulumi_func(lambda: _run_main(project.main)))
+        stack_resource = settings.get_root_resource()
+        assert isinstance(stack_resource, pulumi.runtime.stack.Stack)
+        outputs = {name: _resolve(value) for name, value in stack_resource.outputs.items()}
+    finally:
+        sys.path[:] = saved_path
+        os.chdir(saved_cwd)
+    return Plan(project=project.name, stack=stack, resources=monitor.registrations, outputs=outputs)
+
+
+def _run_main(main: Path) -> None:
+    runpy.run_path(str(main), run_name="__main__")
+
+
+def _resolve(value: Any) -> Output:
+    output = pulumi.Output.from_input(value)
+    resolved = _sync_await(output.future())
+    secret = _sync_await(output.is_secret())
+    return Output(value=redact(resolved), secret=bool(secret))

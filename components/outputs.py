@@ -1,0 +1,65 @@
+"""The stack outputs contract: one set of names every cloud fills in.
+
+Other teams read these with ``pulumi stack output`` or ``pulumi.StackReference``; the names
+are a versioned contract documented in README.md. Each cloud's values are exported as
+``<cloud>_<field>`` (``aws_database_endpoint``); fields left ``None`` are not exported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+CONTRACT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class EnvironmentOutputs:
+    """What one cloud's environment offers to its consumers."""
+
+    region: pulumi.Input[str]
+    network_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    database_endpoint: pulumi.Input[str]
+    database_port: pulumi.Input[int]
+    database_name: pulumi.Input[str]
+    database_secret_id: pulumi.Input[str]
+    cache_endpoint: pulumi.Input[str]
+    cache_port: pulumi.Input[int]
+    cache_secret_id: pulumi.Input[str]
+    load_balancer_dns_name: pulumi.Input[str]
+    https_listener_id: pulumi.Input[str]
+    api_listener_rule_id: pulumi.Input[str]
+    target_group_ids: Mapping[str, Mapping[str, pulumi.Input[str]]]
+    worker_queue_id: pulumi.Input[str]
+    alarm_topic_ids: Mapping[str, pulumi.Input[str]]
+    kms_key_id: pulumi.Input[str]
+    app_log_group_names: Mapping[str, pulumi.Input[str]]
+    audit_log_group_name: pulumi.Input[str]
+    config_bucket_name: pulumi.Input[str]
+    feature_flags_id: pulumi.Input[str]
+    access_role_ids: Mapping[str, pulumi.Input[str]]
+    backup_vault_name: pulumi.Input[str] | None = None
+    dr_region: pulumi.Input[str] | None = None
+    dr_database_endpoint: pulumi.Input[str] | None = None
+    dr_database_id: pulumi.Input[str] | None = None
+    dr_backup_vault_name: pulumi.Input[str] | None = None
+    dr_config_bucket_name: pulumi.Input[str] | None = None
+
+
+# References to credentials: exported only as secrets.
+SECRET_FIELDS = frozenset({"database_secret_id", "cache_secret_id"})
+
+
+def export(cloud: str, outputs: EnvironmentOutputs) -> None:
+    """Export one cloud's outputs as ``<cloud>_<field>``, secrets marked secret."""
+    for field in dataclasses.fields(outputs):
+        value: Any = getattr(outputs, field.name)
+        if value is None:
+            continue
+        pulumi.export(f"{cloud}_{field.name}", pulumi.Output.secret(value) if field.name in SECRET_FIELDS else value)

@@ -1,0 +1,161 @@
+"""PostgreSQL on RDS: private, encrypted with the data key, TLS-only, its password managed by RDS.
+
+The automated backup retention is also the point-in-time recovery window (SPEC.md: 7 days
+in prod). Prod runs Multi-AZ with deletion protection and keeps a final snapshot. The
+subnet group, parameter group and instance settings are shared with the DR replica
+(``database_replica.py``), which needs its own copies in its region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import PlatformConfig
+from .iam import assume_role_policy
+from .network import Network
+
+# RSA 2048 CA: supported by every PostgreSQL client, with automatic server certificate rotation.
+CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
+LOG_EXPORTS = ("postgresql", "upgrade")
+MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def postgres_parameters(cfg: PlatformConfig) -> dict[str, str]:
+    """TLS required (at the configured minimum version); slow queries and every connection logged."""
+    return {
+        "rds.force_ssl": "1",
+        "ssl_min_protocol_version": f"TLSv{cfg.security.min_tls_version}",
+        "log_min_duration_statement": str(cfg.database.slow_query_ms),
+        "log_connections": "1",
+        "log_disconnections": "1",
+    }
+
+
+def parameter_group(parent: pulumi.Resource, cfg: PlatformConfig) -> aws.rds.ParameterGroup:
+    major = cfg.database.engine_version.split(".")[0]
+    return aws.rds.ParameterGroup(
+        "postgres",
+        family=f"postgres{major}",
+        description=f"{cfg.name()} PostgreSQL: TLS required, slow queries logged",
+        parameters=[{"name": name, "value": value} for name, value in postgres_parameters(cfg).items()],
+        tags=cfg.tags_for("database"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def subnet_group(parent: pulumi.Resource, cfg: PlatformConfig, network: Network) -> aws.rds.SubnetGroup:
+    """The network's data subnets, which have no route to the internet."""
+    return aws.rds.SubnetGroup(
+        "postgres",
+        description=f"{cfg.name()} PostgreSQL data subnets",
+        subnet_ids=[s.id for s in network.data_subnets],
+        tags=cfg.tags_for("database"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def instance_args(
+    cfg: PlatformConfig,
+    network: Network,
+    key: aws.kms.Key,
+    subnets: aws.rds.SubnetGroup,
+    parameters: aws.rds.ParameterGroup,
+    monitoring_role: aws.iam.Role,
+) -> dict[str, Any]:
+    """Instance settings the primary and its replica share, so a promoted replica runs like the primary."""
+    db = cfg.database
+    return {
+        "instance_class": cfg.aws.database_instance_class,
+        "max_allocated_storage": db.max_allocated_storage_gb,
+        "storage_type": "gp3",
+        "storage_encrypted": True,
+        "kms_key_id": key.arn,
+        "db_subnet_group_name": subnets.name,
+        "parameter_group_name": parameters.name,
+        "port": db.port,
+        "publicly_accessible": False,
+        "vpc_security_group_ids": [network.database_sg.id],
+        "deletion_protection": db.deletion_protection,
+        "backup_retention_period": db.backup_retention_days,
+        "copy_tags_to_snapshot": True,
+        "iam_database_authentication_enabled": True,
+        "performance_insights_enabled": True,
+        "performance_insights_kms_key_id": key.arn,
+        "performance_insights_retention_period": db.performance_insights_retention_days,
+        "monitoring_interval": db.monitoring_interval_seconds,
+        "monitoring_role_arn": monitoring_role.arn,
+        "auto_minor_version_upgrade": True,
+        "ca_cert_identifier": CA_CERT_IDENTIFIER,
+        "tags": cfg.tags_for("database"),
+    }
+
+
+class Database(pulumi.ComponentResource):
+    instance: aws.rds.Instance
+    secret_arn: pulumi.Output[str]
+    parameter_group: aws.rds.ParameterGroup
+    subnet_group: aws.rds.SubnetGroup
+    log_group: aws.cloudwatch.LogGroup
+    log_groups: dict[str, aws.cloudwatch.LogGroup]
+    monitoring_role: aws.iam.Role
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        network: Network,
+        key: aws.kms.Key,
+        logs_key: aws.kms.Key,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("platform:aws:Database", name, None, opts)
+        db, tags = cfg.database, cfg.tags_for("database")
+        child = pulumi.ResourceOptions(parent=self)
+        identifier = cfg.name("postgres")
+
+        self.subnet_group = subnet_group(self, cfg, network)
+        self.parameter_group = parameter_group(self, cfg)
+        # RDS would create the export log groups itself, unencrypted and kept forever; own them first.
+        self.log_groups = {
+            export: aws.cloudwatch.LogGroup(
+                export,
+                name=f"/aws/rds/instance/{identifier}/{export}",
+                retention_in_days=cfg.logging.app_retention_days,
+                kms_key_id=logs_key.arn,
+                tags=tags,
+                opts=child,
+            )
+            for export in LOG_EXPORTS
+        }
+        self.log_group = self.log_groups["postgresql"]
+        self.monitoring_role = aws.iam.Role(
+            "monitoring", assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"), tags=tags, opts=child
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            "monitoring", role=self.monitoring_role.name, policy_arn=MONITORING_POLICY_ARN, opts=child
+        )
+        self.instance = aws.rds.Instance(
+            "postgres",
+            identifier=identifier,
+            engine="postgres",
+            engine_version=db.engine_version,
+            allocated_storage=db.allocated_storage_gb,
+            multi_az=db.high_availability,
+            db_name=db.name,
+            username=db.username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
+            skip_final_snapshot=not db.deletion_protection,
+            final_snapshot_identifier=cfg.name("postgres", "final") if db.deletion_protection else None,
+            delete_automated_backups=not db.deletion_protection,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            **instance_args(cfg, network, key, self.subnet_group, self.parameter_group, self.monitoring_role),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=db.deletion_protection, depends_on=[*self.log_groups.values(), attachment]
+            ),
+        )
+        self.secret_arn = self.instance.master_user_secrets[0].secret_arn
+        self.register_outputs({"endpoint": self.instance.address, "secret_arn": self.secret_arn})

@@ -1,0 +1,193 @@
+"""The people-facing IAM roles of SPEC.md: viewer, developer and admin.
+
+Each role builds on the one below: viewer monitors (CloudWatch, logs, describe calls);
+developer also deploys (instance refreshes, blue-green listener weights, feature-flag
+deployments, SSM commands), and a rollback is the same actions run backwards; admin also
+manages IAM roles and users, but only under ``/platform/<env>/`` and tagged with this
+environment, and never the access roles themselves. Humans assume the roles from the
+trusted accounts (this one by default) with MFA, for at most ``security.roleSessionHours``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import PlatformConfig
+from .iam import policy_document
+
+ROLES = ("viewer", "developer", "admin")
+VIEW_ACTIONS = [
+    "cloudwatch:Describe*",
+    "cloudwatch:Get*",
+    "cloudwatch:List*",
+    "logs:Describe*",
+    "logs:Get*",
+    "logs:List*",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:StopQuery",
+    "autoscaling:Describe*",
+    "ec2:Describe*",
+    "elasticloadbalancing:Describe*",
+    "rds:Describe*",
+    "elasticache:Describe*",
+    "sqs:GetQueueAttributes",
+    "sqs:ListQueues",
+    "appconfig:Get*",
+    "appconfig:List*",
+    "backup:Describe*",
+    "backup:List*",
+    "ssm:GetCommandInvocation",
+    "ssm:ListCommands",
+    "ssm:ListCommandInvocations",
+]
+DEPLOY_ACTIONS = [
+    "autoscaling:StartInstanceRefresh",
+    "autoscaling:CancelInstanceRefresh",
+    "autoscaling:RollbackInstanceRefresh",
+    "autoscaling:UpdateAutoScalingGroup",
+    "autoscaling:SetDesiredCapacity",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyRule",
+    "appconfig:StartDeployment",
+    "appconfig:StopDeployment",
+]
+# Runs commands on the instances only through this AWS-owned document.
+SSM_DOCUMENT = "AWS-RunShellScript"
+IDENTITY_ACTIONS = [
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:UpdateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:UntagRole",
+    "iam:DeleteRole",
+    "iam:GetUser",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:UpdateUser",
+    "iam:PutUserPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:AttachUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:DeleteLoginProfile",
+    "iam:UntagUser",
+    "iam:DeleteUser",
+]
+CREATE_IDENTITY_ACTIONS = ["iam:CreateRole", "iam:CreateUser", "iam:TagRole", "iam:TagUser"]
+MONITOR_STATEMENT = {"Sid": "Monitor", "Effect": "Allow", "Action": VIEW_ACTIONS, "Resource": "*"}
+
+
+class AccessRoles(pulumi.ComponentResource):
+    roles: dict[str, aws.iam.Role]
+
+    def __init__(self, name: str, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("platform:aws:AccessRoles", name, None, opts)
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        path = f"/platform/{cfg.environment}/"
+        names = {role: cfg.name(role) for role in ROLES}
+        trusted: list[pulumi.Input[str]] = [*cfg.aws.trusted_account_ids] or [account_id]
+        trust = _trust_policy(trusted)
+        view = [MONITOR_STATEMENT]
+        deploy = [*view, *_deploy_statements(cfg, account_id)]
+        manage = [*deploy, *_identity_statements(cfg, account_id, path, list(names.values()))]
+        statements = {"viewer": view, "developer": deploy, "admin": manage}
+
+        self.roles = {}
+        for role in ROLES:
+            self.roles[role] = aws.iam.Role(
+                role,
+                name=names[role],
+                path=path,
+                description=f"{cfg.name()} {role}",
+                assume_role_policy=trust,
+                max_session_duration=cfg.security.role_session_hours * 3600,
+                tags=cfg.tags_for("access"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.iam.RolePolicy(
+                role,
+                role=self.roles[role].id,
+                policy=policy_document(*statements[role]),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({})
+
+
+def _trust_policy(account_ids: list[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """Principals of the trusted accounts may assume the role, only when signed in with MFA."""
+    return policy_document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": [pulumi.Output.concat("arn:aws:iam::", account, ":root") for account in account_ids]},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }
+    )
+
+
+def _deploy_statements(cfg: PlatformConfig, account_id: pulumi.Output[str]) -> list[dict[str, Any]]:
+    """Deploy and roll back, only on resources tagged with this environment."""
+    this_environment = {"StringEquals": {"aws:ResourceTag/environment": cfg.environment}}
+    return [
+        {
+            "Sid": "DeployTaggedResources",
+            "Effect": "Allow",
+            "Action": DEPLOY_ACTIONS,
+            "Resource": "*",
+            "Condition": this_environment,
+        },
+        {
+            "Sid": "RunCommandsOnTaggedInstances",
+            "Effect": "Allow",
+            "Action": "ssm:SendCommand",
+            "Resource": pulumi.Output.concat("arn:aws:ec2:", cfg.aws.region, ":", account_id, ":instance/*"),
+            "Condition": this_environment,
+        },
+        {
+            "Sid": "RunCommandsWithShellDocument",
+            "Effect": "Allow",
+            "Action": "ssm:SendCommand",
+            "Resource": f"arn:aws:ssm:{cfg.aws.region}::document/{SSM_DOCUMENT}",
+        },
+    ]
+
+
+def _identity_statements(
+    cfg: PlatformConfig, account_id: pulumi.Output[str], path: str, access_roles: list[str]
+) -> list[dict[str, Any]]:
+    """Manage roles and users under this environment's path and tag, but not the access roles."""
+    iam = pulumi.Output.concat("arn:aws:iam::", account_id, ":")
+    under_path = [pulumi.Output.concat(iam, kind, path, "*") for kind in ("role", "user")]
+    return [
+        {
+            "Sid": "ManageEnvironmentIdentities",
+            "Effect": "Allow",
+            "Action": IDENTITY_ACTIONS,
+            "Resource": under_path,
+            "Condition": {"StringEquals": {"aws:ResourceTag/environment": cfg.environment}},
+        },
+        {
+            "Sid": "CreateEnvironmentIdentities",
+            "Effect": "Allow",
+            "Action": CREATE_IDENTITY_ACTIONS,
+            "Resource": under_path,
+            "Condition": {"StringEquals": {"aws:RequestTag/environment": cfg.environment}},
+        },
+        {
+            "Sid": "DenyChangingAccessRoles",
+            "Effect": "Deny",
+            "NotAction": ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
+            "Resource": [pulumi.Output.concat(iam, "role", path, role) for role in access_roles],
+        },
+    ]

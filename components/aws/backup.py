@@ -1,0 +1,153 @@
+"""AWS Backup: SPEC.md's backup plan for the database and the configuration bucket.
+
+Rules come from ``cfg.backup``, and a retention of 0 turns a rule off, so one table gives staging
+its daily backups and prod its daily (30 days), hourly (7), continuous point-in-time recovery (7)
+and configuration (90) backups. With DR on, daily recovery points are copied to a vault in the
+DR region. Prod locks the vaults (governance mode) so recovery points cannot be deleted early.
+Failed backup jobs page through the alarms' EventBridge rule; the vault reports the events
+AWS Backup still delivers by SNS (its BACKUP_JOB_FAILED event is deprecated and never sent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import BackupConfig, PlatformConfig
+from .alerting import Alerting
+from .iam import assume_role_policy
+
+VAULT_EVENTS = [
+    "COPY_JOB_FAILED",
+    "RESTORE_JOB_COMPLETED",
+    "S3_BACKUP_OBJECT_FAILED",
+    "S3_RESTORE_OBJECT_FAILED",
+]
+SERVICE_ROLE_POLICIES = [
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
+]
+
+
+class Backups(pulumi.ComponentResource):
+    vault: aws.backup.Vault
+    dr_vault: aws.backup.Vault | None
+    plan: aws.backup.Plan
+    selection: aws.backup.Selection
+    role: aws.iam.Role
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        key: aws.kms.Key,
+        dr_key: aws.kms.Key | None,
+        dr_provider: aws.Provider | None,
+        resource_arns: list[pulumi.Input[str]],
+        alerting: Alerting,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``dr_provider`` (with ``dr_key``) adds the DR vault that daily recovery points are copied to."""
+        super().__init__("platform:aws:Backups", name, None, opts)
+        self._cfg = cfg
+        child = pulumi.ResourceOptions(parent=self)
+        tags = cfg.tags_for("backup")
+        self.vault = self._vault("vault", cfg.name("backup"), key)
+        self.dr_vault = (
+            self._vault("dr-vault", cfg.name("backup", "dr"), dr_key, dr_provider)
+            if dr_provider is not None and dr_key is not None
+            else None
+        )
+        aws.backup.VaultNotifications(
+            "vault",
+            backup_vault_name=self.vault.name,
+            sns_topic_arn=alerting.topics["critical"].arn,
+            backup_vault_events=VAULT_EVENTS,
+            opts=child,
+        )
+        rules = _rules(cfg.backup, self.vault.name, self.dr_vault.arn if self.dr_vault else None)
+        self.plan = aws.backup.Plan("plan", name=cfg.name("backup"), rules=rules, tags=tags, opts=child)
+
+        self.role = aws.iam.Role(
+            "backup", assume_role_policy=assume_role_policy("backup.amazonaws.com"), tags=tags, opts=child
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"backup-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn, opts=child
+            )
+            for arn in SERVICE_ROLE_POLICIES
+        ]
+        self.selection = aws.backup.Selection(
+            "selection",
+            name=cfg.name("backup"),
+            plan_id=self.plan.id,
+            iam_role_arn=self.role.arn,
+            resources=resource_arns,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+        self.register_outputs({"vault": self.vault.name})
+
+    def _vault(
+        self, label: str, vault_name: str, key: aws.kms.Key, provider: aws.Provider | None = None
+    ) -> aws.backup.Vault:
+        """A vault encrypted with ``key``; locked when configured, between the shortest and longest retention."""
+        cfg = self._cfg
+        prod = cfg.environment == "prod"
+        vault = aws.backup.Vault(
+            label,
+            name=vault_name,
+            kms_key_arn=key.arn,
+            tags=cfg.tags_for("backup"),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=prod),
+        )
+        if cfg.backup.vault_lock:
+            retentions = [days for days in _retentions(cfg.backup).values() if days > 0]
+            # Governance mode (no changeable_for_days): privileged principals can still lift the lock.
+            aws.backup.VaultLockConfiguration(
+                label,
+                backup_vault_name=vault.name,
+                min_retention_days=min(retentions),
+                max_retention_days=max(retentions),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            )
+        return vault
+
+
+def _retentions(backup: BackupConfig) -> dict[str, int]:
+    """Each rule's retention in days; 0 means the rule is off."""
+    return {
+        "daily": backup.daily_retention_days,
+        "hourly": backup.hourly_retention_days,
+        "continuous": backup.continuous_retention_days,
+        "config": backup.config_retention_days,
+    }
+
+
+def _rules(backup: BackupConfig, vault_name: pulumi.Output[str], dr_vault_arn: pulumi.Output[str] | None) -> list[Any]:
+    """The enabled plan rules; daily recovery points are also copied to the DR vault when there is one."""
+    schedules = {
+        "daily": backup.daily_schedule,
+        "hourly": backup.hourly_schedule,
+        "continuous": backup.daily_schedule,
+        "config": backup.daily_schedule,
+    }
+    rules = []
+    for rule_name, days in _retentions(backup).items():
+        if days == 0:
+            continue
+        lifecycle = {"delete_after": days}
+        rule: dict[str, Any] = {
+            "rule_name": rule_name,
+            "target_vault_name": vault_name,
+            "schedule": schedules[rule_name],
+            "lifecycle": lifecycle,
+            "enable_continuous_backup": rule_name == "continuous",
+        }
+        if rule_name == "daily" and dr_vault_arn is not None:
+            rule["copy_actions"] = [{"destination_vault_arn": dr_vault_arn, "lifecycle": lifecycle}]
+        rules.append(rule)
+    return rules

@@ -1,0 +1,88 @@
+"""Access roles: MFA-only trust, 1-hour sessions, least privilege building viewer -> developer -> admin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLES = ("viewer", "developer", "admin")
+READ_VERBS = ("Describe", "Get", "List", "FilterLogEvents", "StartQuery", "StopQuery")
+
+
+def _statements(plan, role):
+    return json.loads(plan.named(POLICY, role).inputs["policy"])["Statement"]
+
+
+def _allowed(plan, role):
+    return {
+        action
+        for s in _statements(plan, role)
+        if s["Effect"] == "Allow"
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_trust_requires_mfa_from_this_account_by_default(plan, role):
+    r = plan("prod").named(ROLE, role)
+    (statement,) = json.loads(r.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::123456789012:root"]}
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert r.inputs["maxSessionDuration"] == 3600
+    assert r.inputs["path"] == "/platform/prod/"
+    assert r.inputs["tags"]["environment"] == "prod"
+
+
+def test_trusted_accounts_and_session_length_from_config(plan):
+    p = plan("dev", 'aws.trustedAccountIds=["111122223333","444455556666"]', "security.roleSessionHours=2")
+    r = p.named(ROLE, "developer")
+    (statement,) = json.loads(r.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"]["AWS"] == ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
+    assert "aws:MultiFactorAuthPresent" in statement["Condition"]["Bool"]
+    assert r.inputs["maxSessionDuration"] == 7200
+
+
+def test_viewer_only_reads(plan):
+    actions = _allowed(plan("staging"), "viewer")
+    assert {"cloudwatch:Get*", "logs:FilterLogEvents", "elasticloadbalancing:Describe*"} <= actions
+    for action in actions:
+        assert action.split(":", 1)[1].startswith(READ_VERBS), action
+
+
+def test_each_role_builds_on_the_one_below(plan):
+    p = plan("staging")
+    viewer, developer, admin = (_allowed(p, role) for role in ROLES)
+    assert viewer < developer < admin
+    assert {"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"} <= developer
+    assert {"autoscaling:StartInstanceRefresh", "appconfig:StartDeployment", "ssm:SendCommand"} <= developer
+    assert not any(action.startswith("iam:") for action in developer)
+    assert {"iam:CreateRole", "iam:CreateUser", "iam:PutRolePolicy"} <= admin
+
+
+def test_deploy_actions_only_on_this_environments_resources(plan):
+    for s in _statements(plan("staging"), "developer"):
+        if s["Sid"] == "Monitor":
+            continue
+        scoped_by_tag = s.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceTag/environment")
+        assert scoped_by_tag == "staging" or s["Resource"] == "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"
+
+
+def test_admin_manages_identities_only_under_the_environment_path_and_tag(plan):
+    statements = {s["Sid"]: s for s in _statements(plan("prod"), "admin")}
+    paths = ["arn:aws:iam::123456789012:role/platform/prod/*", "arn:aws:iam::123456789012:user/platform/prod/*"]
+    manage, create = statements["ManageEnvironmentIdentities"], statements["CreateEnvironmentIdentities"]
+    assert manage["Resource"] == create["Resource"] == paths
+    assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "prod"}}
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/environment": "prod"}}
+    deny = statements["DenyChangingAccessRoles"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Resource"] == [f"arn:aws:iam::123456789012:role/platform/prod/platform-prod-{r}" for r in ROLES]
+    assert not any(a.startswith("iam:") for s in statements.values() if s["Resource"] == "*" for a in s["Action"])
+
+
+def test_role_arns_are_exported(plan):
+    exported = plan("prod").outputs["aws_access_role_ids"].value
+    assert exported == {role: f"arn:aws:iam::123456789012:role/platform/prod/platform-prod-{role}" for role in ROLES}

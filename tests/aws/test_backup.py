@@ -1,0 +1,122 @@
+"""AWS Backup: SPEC.md's rules per environment, DR copies, vault lock and the selection."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import ConfigError
+
+PLAN = "aws:backup/plan:Plan"
+VAULT = "aws:backup/vault:Vault"
+LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+
+
+def _rules(plan):
+    (backup_plan,) = plan.of_type(PLAN)
+    return {rule["ruleName"]: rule for rule in backup_plan.inputs["rules"]}
+
+
+def _retentions(plan):
+    return {name: rule["lifecycle"]["deleteAfter"] for name, rule in _rules(plan).items()}
+
+
+def test_dev_has_no_backups(plan):
+    p = plan("dev")
+    assert not p.of_type(PLAN) and not p.of_type(VAULT)
+    assert not p.children("platform:aws:Backups")
+    assert "aws_backup_vault_name" not in p.outputs
+
+
+def test_staging_keeps_daily_backups_30_days_only(plan):
+    p = plan("staging")
+    assert _retentions(p) == {"daily": 30}
+    assert "copyActions" not in _rules(p)["daily"]
+    assert [v.name for v in p.of_type(VAULT)] == ["vault"]
+    assert not p.of_type(LOCK)
+
+
+def test_prod_rules_match_spec(plan):
+    p = plan("prod")
+    rules = _rules(p)
+    assert _retentions(p) == {"daily": 30, "hourly": 7, "continuous": 7, "config": 90}
+    assert rules["continuous"]["enableContinuousBackup"] is True  # point-in-time recovery
+    assert not any(rules[name]["enableContinuousBackup"] for name in ("daily", "hourly", "config"))
+    assert rules["hourly"]["schedule"] == "cron(0 * * * ? *)"
+    assert rules["daily"]["schedule"] == "cron(0 3 * * ? *)"
+    assert {rule["targetVaultName"] for rule in rules.values()} == {"platform-prod-backup"}
+
+
+def test_daily_copies_go_to_the_dr_region_vault(plan):
+    p = plan("prod")
+    (copy,) = _rules(p)["daily"]["copyActions"]
+    dr_vault = p.named(VAULT, "dr-vault")
+    assert copy["destinationVaultArn"] == "arn:aws:backup:us-west-2:123456789012:backup-vault:platform-prod-backup-dr"
+    assert copy["lifecycle"]["deleteAfter"] == 30
+    assert "aws-dr" in dr_vault.provider and "aws-dr" not in p.named(VAULT, "vault").provider
+    assert dr_vault.inputs["kmsKeyArn"].startswith("arn:aws:kms:us-west-2:")
+    assert dr_vault.urn in p.named(PLAN, "plan").property_dependencies["rules"]
+
+
+def test_retention_overrides_flow_through_and_zero_turns_a_rule_off(plan):
+    assert _retentions(plan("staging", "backup.dailyRetentionDays=14")) == {"daily": 14}
+    prod = _retentions(plan("prod", "backup.hourlyRetentionDays=0", "backup.configRetentionDays=120"))
+    assert prod == {"daily": 30, "continuous": 7, "config": 120}
+
+
+def test_backups_need_a_rule(plan):
+    with pytest.raises(ConfigError, match="at least one retention above 0"):
+        plan("staging", "backup.dailyRetentionDays=0")
+
+
+def test_prod_vaults_are_locked_between_shortest_and_longest_retention(plan):
+    p = plan("prod")
+    locks = {lock.name: lock for lock in p.of_type(LOCK)}
+    assert set(locks) == {"vault", "dr-vault"}
+    for lock in locks.values():
+        assert (lock.inputs["minRetentionDays"], lock.inputs["maxRetentionDays"]) == (7, 90)
+        assert "changeableForDays" not in lock.inputs  # governance mode
+    assert "aws-dr" in locks["dr-vault"].provider
+    assert plan("prod", "backup.configRetentionDays=365").named(LOCK, "vault").inputs["maxRetentionDays"] == 365
+
+
+def test_vault_is_encrypted_and_notifies_the_critical_topic(plan):
+    p = plan("prod")
+    vault = p.named(VAULT, "vault")
+    assert vault.inputs["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:")
+    assert vault.protect
+    notifications = p.named("aws:backup/vaultNotifications:VaultNotifications", "vault")
+    assert notifications.inputs["snsTopicArn"].endswith(":platform-prod-alerts-critical")
+    assert {"COPY_JOB_FAILED", "S3_BACKUP_OBJECT_FAILED"} <= set(notifications.inputs["backupVaultEvents"])
+    assert "BACKUP_JOB_FAILED" not in notifications.inputs["backupVaultEvents"]  # deprecated, never delivered
+
+
+def test_selection_holds_exactly_the_database_and_config_bucket(plan):
+    p = plan("staging")
+    selection = p.named("aws:backup/selection:Selection", "selection")
+    database = next(r for r in p.of_type("aws:rds/instance:Instance") if r.parent.endswith("::database"))
+    assert len(selection.inputs["resources"]) == 2
+    assert "arn:aws:rds:us-east-1:123456789012:db:platform-staging-postgres" in selection.inputs["resources"]
+    assert database.urn in selection.property_dependencies["resources"]
+    assert any(arn.startswith("arn:aws:s3:::config-") for arn in selection.inputs["resources"])
+
+
+def test_selection_role_uses_backup_and_restore_service_policies(plan):
+    p = plan("staging")
+    role = p.named("aws:iam/role:Role", "backup")
+    assert '"Service": "backup.amazonaws.com"' in role.inputs["assumeRolePolicy"]
+    attached = {
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in p.children("platform:aws:Backups")
+        if a.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    }
+    assert attached == {
+        "AWSBackupServiceRolePolicyForBackup",
+        "AWSBackupServiceRolePolicyForRestores",
+        "AWSBackupServiceRolePolicyForS3Backup",
+        "AWSBackupServiceRolePolicyForS3Restore",
+    }
+    selection = p.named("aws:backup/selection:Selection", "selection")
+    assert role.urn in selection.property_dependencies["iamRoleArn"]
+    assert {a.urn for a in p.children("platform:aws:Backups") if a.type.endswith("RolePolicyAttachment")} <= set(
+        selection.dependencies
+    )

@@ -425,6 +425,18 @@ class BackupConfig(Model):
     copy_to_dr: bool = False
     vault_lock: bool = False
 
+    @model_validator(mode="after")
+    def _enabled_needs_a_rule(self) -> BackupConfig:
+        retentions = (
+            self.daily_retention_days,
+            self.hourly_retention_days,
+            self.continuous_retention_days,
+            self.config_retention_days,
+        )
+        if self.enabled and not any(retentions):
+            raise ValueError("enabled needs at least one retention above 0 (a retention of 0 turns its rule off)")
+        return self
+
 
 class DisasterRecoveryConfig(Model):
     """Cross-region recovery. RTO/RPO are the objectives the DR design is sized for."""
@@ -439,6 +451,7 @@ class SecurityConfig(Model):
     key_rotation_days: int = Field(30, ge=1, le=2560)
     certificate_renewal_days: int = Field(90, ge=1, le=397)
     min_tls_version: Literal["1.2", "1.3"] = "1.2"
+    role_session_hours: int = Field(1, ge=1, le=12)  # access roles' max session; AWS allows 1-12 h
 
     @field_validator("ssh_cidrs")
     @classmethod
@@ -551,8 +564,8 @@ class PlatformConfig(Model):
                         f"{key} = {days}: CloudWatch Logs accepts only "
                         f"{', '.join(map(str, sorted(CLOUDWATCH_RETENTION_DAYS)))}"
                     )
-        if self.disaster_recovery.enabled and self.backup.copy_to_dr and not self.backup.enabled:
-            raise ValueError("backup.copyToDr needs backup.enabled")
+        if self.backup.copy_to_dr and not (self.backup.enabled and self.disaster_recovery.enabled):
+            raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
         return self
 
     def tags_for(self, service: str) -> dict[str, str]:

@@ -126,7 +126,7 @@ def _rds_instance(physical: str, region: str, arn: str, inputs: dict) -> dict:
     if inputs.get("manageMasterUserPassword"):
         secrets = [
             {
-                "secretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!db-{_digest(physical, length=8)}",
+                "secretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!db-{_digest(physical)[:8]}",
                 "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
                 "secretStatus": "active",
             }
@@ -173,15 +173,15 @@ def _listener(physical: str, region: str, arn: str, inputs: dict) -> dict:
 
 def _listener_rule(physical: str, region: str, arn: str, inputs: dict) -> dict:
     listener = str(inputs.get("listenerArn", "")).split(":listener/")[-1]
-    return {
-        "arn": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:listener-rule/{listener}/{_digest(physical, length=16)}"
-    }
+    rule_id = _digest(physical, length=16)
+    return {"arn": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:listener-rule/{listener}/{rule_id}"}
 
 
 def _certificate(physical: str, region: str, arn: str, inputs: dict) -> dict:
     domain = inputs.get("domainName", "example.com")
+    certificate_id = f"{_digest(physical)[:8]}-0000-4000-8000-{_digest(physical)[:12]}"
     return {
-        "arn": f"arn:aws:acm:{region}:{ACCOUNT_ID}:certificate/{_digest(physical, length=8)}-0000-4000-8000-{_digest(physical, length=12)}",
+        "arn": f"arn:aws:acm:{region}:{ACCOUNT_ID}:certificate/{certificate_id}",
         "domainValidationOptions": [
             {
                 "domainName": domain,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,15 +80,27 @@ class Plan:
         return [r for r in self.resources if r.parent in parents]
 
 
+class DuplicateUrnError(pulumi.RunError):
+    """Two resources share a URN: ``pulumi up`` would fail, so the offline run fails too."""
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, keeping each full RegisterResource request."""
 
     def __init__(self) -> None:
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         self.registrations: list[Resource] = []
+        self.duplicate_urns: list[str] = []
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
         super().__init__(RealisticMocks(self.provider_inputs))
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:  # registrations arrive on several threads at once
+            if urn in self._seen:  # the engine refuses duplicates; the SDK mock would overwrite silently
+                self.duplicate_urns.append(urn)
+            self._seen.add(urn)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -147,6 +160,11 @@ def run(project: Project, stack: str, overrides: Sequence[str] = (), preview: bo
     finally:
         sys.path[:] = saved_path
         os.chdir(saved_cwd)
+    if monitor.duplicate_urns:
+        raise DuplicateUrnError(
+            "the engine would refuse these duplicate resource URNs; give the resources unique names:\n  "
+            + "\n  ".join(monitor.duplicate_urns)
+        )
     return Plan(project=project.name, stack=stack, resources=monitor.registrations, outputs=outputs)
 
 

@@ -67,6 +67,7 @@ def test_stack_values_override_environment_defaults_key_by_key():
         ({"environment": "dev", "blueGreen": {"shiftSteps": [50, 25, 100]}}, "strictly increasing"),
         ({"environment": "dev", "alarms": {"cpuPercent": {"warning": 95}}}, "warning (95.0) must be below critical"),
         ({"environment": "dev", "cache": {"automaticFailover": True}}, "automaticFailover needs replicas >= 1"),
+        ({"environment": "prod", "disasterRecovery": {"enabled": False}}, "backup.copyToDr needs backup.enabled and"),
     ],
 )
 def test_bad_config_gets_one_clear_error(raw, expected):

@@ -1,0 +1,19 @@
+"""The platform: one environment (dev, staging or prod) on each cloud the stack names.
+
+Read top-down: validate the whole configuration first (nothing is created if it is
+wrong), then stand up the environment on each cloud and export its outputs contract.
+"""
+
+import pulumi
+
+from components import clouds, config, outputs
+
+settings = config.load()
+
+pulumi.export("environment", settings.environment)
+pulumi.export("contract_version", outputs.CONTRACT_VERSION)
+pulumi.export("active_color", settings.blue_green.active_color)
+pulumi.export("traffic_weights", settings.blue_green.weights)
+
+for cloud in settings.clouds:
+    outputs.export(cloud, clouds.deploy(cloud, settings))

@@ -1,0 +1,148 @@
+"""One environment on AWS: the table of contents of every AWS component and how they connect."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import PlatformConfig
+from ..outputs import EnvironmentOutputs
+from .access import AccessRoles
+from .alarms import Alarms
+from .alerting import Alerting
+from .audit import AuditTrail
+from .backup import Backups
+from .cache import Cache
+from .compute import Compute
+from .database import Database
+from .database_replica import DatabaseReplica
+from .feature_flags import FeatureFlags
+from .keys import Keys
+from .load_balancer import BlueGreenLoadBalancer
+from .logs import AppLogs
+from .network import Network
+from .queue import WorkQueue
+from .secrets import AppSecrets
+from .storage import ConfigBucket
+
+
+class AwsEnvironment(pulumi.ComponentResource):
+    """Every AWS resource of one environment, parented here so the tree reads by concern."""
+
+    outputs: EnvironmentOutputs
+
+    def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("platform:aws:Environment", cfg.name(), None, opts)
+        primary = aws.Provider("aws", region=cfg.aws.region, opts=pulumi.ResourceOptions(parent=self))
+        dr = aws.Provider("aws-dr", region=cfg.aws.dr_region, opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, providers={"aws": primary})
+        dr_enabled = cfg.disaster_recovery.enabled
+
+        keys = Keys("keys", cfg, dr_provider=dr if dr_enabled else None, opts=child)
+        network = Network("network", cfg, cidr=str(cfg.aws.vpc_cidr), logs_key=keys.logs, public=True, opts=child)
+        secrets = AppSecrets("secrets", cfg, key=keys.data, opts=child)
+        alerting = Alerting("alerting", cfg, key=keys.alerts, opts=child)
+        app_logs = AppLogs("logs", cfg, key=keys.logs, opts=child)
+        audit = AuditTrail("audit", cfg, logs_key=keys.logs, opts=child)
+
+        database = Database("database", cfg, network=network, key=keys.data, logs_key=keys.logs, opts=child)
+        cache = Cache(
+            "cache",
+            cfg,
+            network=network,
+            key=keys.data,
+            logs_key=keys.logs,
+            auth_token=secrets.cache_auth_token,
+            opts=child,
+        )
+        queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
+        load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, network=network, opts=child)
+        compute = Compute(
+            "compute",
+            cfg,
+            network=network,
+            key=keys.data,
+            load_balancer=load_balancer,
+            queue=queue,
+            app_logs=app_logs,
+            secret_arns=[database.secret_arn, secrets.cache_secret_arn, secrets.jwt_secret_arn],
+            opts=child,
+        )
+        config_bucket = ConfigBucket(
+            "config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr if dr_enabled else None, opts=child
+        )
+        backups = (
+            Backups(
+                "backup",
+                cfg,
+                key=keys.data,
+                dr_key=keys.dr_data,
+                dr_provider=dr if cfg.backup.copy_to_dr else None,
+                resource_arns=[database.instance.arn, config_bucket.bucket.arn],
+                alerting=alerting,
+                opts=child,
+            )
+            if cfg.backup.enabled
+            else None
+        )
+        replica = None
+        if dr_enabled:
+            assert keys.dr_data is not None and keys.dr_logs is not None  # Keys makes them when given the DR provider
+            dr_child = pulumi.ResourceOptions(parent=self, providers={"aws": dr})
+            dr_network = Network(
+                "dr-network", cfg, cidr=str(cfg.aws.dr_vpc_cidr), logs_key=keys.dr_logs, public=False, opts=dr_child
+            )
+            replica = DatabaseReplica(
+                "database-replica", cfg, source=database, network=dr_network, key=keys.dr_data, opts=dr_child
+            )
+        Alarms(
+            "alarms",
+            cfg,
+            alerting=alerting,
+            load_balancer=load_balancer,
+            compute=compute,
+            database=database,
+            cache=cache,
+            queue=queue,
+            app_logs=app_logs,
+            replica=replica,
+            opts=child,
+        )
+        flags = FeatureFlags("feature-flags", cfg, opts=child)
+        roles = AccessRoles("access", cfg, opts=child)
+
+        self.outputs = EnvironmentOutputs(
+            region=cfg.aws.region,
+            network_id=network.vpc.id,
+            public_subnet_ids=[s.id for s in network.public_subnets],
+            private_subnet_ids=[s.id for s in network.private_subnets],
+            database_endpoint=database.instance.address,
+            database_port=database.instance.port,
+            database_name=cfg.database.name,
+            database_secret_id=database.secret_arn,
+            cache_endpoint=cache.replication_group.primary_endpoint_address,
+            cache_port=cfg.cache.port,
+            cache_secret_id=secrets.cache_secret_arn,
+            load_balancer_dns_name=load_balancer.lb.dns_name,
+            https_listener_id=load_balancer.https_listener.arn,
+            api_listener_rule_id=load_balancer.api_rule.arn,
+            target_group_ids={
+                tier: {color: tg.arn for color, tg in pools.items()}
+                for tier, pools in load_balancer.target_groups.items()
+            },
+            worker_queue_id=queue.queue.url,
+            alarm_topic_ids={severity: topic.arn for severity, topic in alerting.topics.items()},
+            kms_key_id=keys.data.arn,
+            app_log_group_names={tier: group.name for tier, group in app_logs.groups.items()},
+            audit_log_group_name=audit.log_group.name,
+            config_bucket_name=config_bucket.bucket.bucket,
+            feature_flags_id=flags.application.id,
+            access_role_ids={role: r.arn for role, r in roles.roles.items()},
+            backup_vault_name=backups.vault.name if backups else None,
+            dr_region=cfg.aws.dr_region if dr_enabled else None,
+            dr_database_endpoint=replica.instance.address if replica else None,
+            dr_database_id=replica.instance.identifier if replica else None,
+            dr_backup_vault_name=backups.dr_vault.name if backups and backups.dr_vault else None,
+            dr_config_bucket_name=config_bucket.replica.bucket if config_bucket.replica else None,
+        )
+        self.register_outputs({})

@@ -33,11 +33,19 @@ SERVICE_ROLE_POLICIES = [
 ]
 
 
+# Which rules protect what: the database gets SPEC's database schedule, the configuration
+# bucket its own daily rule, so neither is kept longer or more often than SPEC.md asks.
+DATABASE_RULES = ("daily", "hourly", "continuous")
+CONFIG_RULES = ("config",)
+
+
 class Backups(pulumi.ComponentResource):
     vault: aws.backup.Vault
     dr_vault: aws.backup.Vault | None
     plan: aws.backup.Plan
     selection: aws.backup.Selection
+    config_plan: aws.backup.Plan | None
+    config_selection: aws.backup.Selection | None
     role: aws.iam.Role
 
     def __init__(
@@ -47,11 +55,15 @@ class Backups(pulumi.ComponentResource):
         key: aws.kms.Key,
         dr_key: aws.kms.Key | None,
         dr_provider: aws.Provider | None,
-        resource_arns: list[pulumi.Input[str]],
+        database_arn: pulumi.Input[str],
+        config_bucket_arn: pulumi.Input[str],
         alerting: Alerting,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``dr_provider`` (with ``dr_key``) adds the DR vault that daily recovery points are copied to."""
+        """``dr_provider`` (with ``dr_key``) adds the DR vault that daily recovery points are copied to.
+
+        ``config_bucket_arn`` is protected only when ``cfg.backup.configRetentionDays`` is above 0.
+        """
         super().__init__("platform:aws:Backups", name, None, opts)
         self._cfg = cfg
         child = pulumi.ResourceOptions(parent=self)
@@ -69,9 +81,6 @@ class Backups(pulumi.ComponentResource):
             backup_vault_events=VAULT_EVENTS,
             opts=child,
         )
-        rules = _rules(cfg.backup, self.vault.name, self.dr_vault.arn if self.dr_vault else None)
-        self.plan = aws.backup.Plan("plan", name=cfg.name("backup"), rules=rules, tags=tags, opts=child)
-
         self.role = aws.iam.Role(
             "backup", assume_role_policy=assume_role_policy("backup.amazonaws.com"), tags=tags, opts=child
         )
@@ -81,15 +90,40 @@ class Backups(pulumi.ComponentResource):
             )
             for arn in SERVICE_ROLE_POLICIES
         ]
-        self.selection = aws.backup.Selection(
-            "selection",
-            name=cfg.name("backup"),
-            plan_id=self.plan.id,
-            iam_role_arn=self.role.arn,
-            resources=resource_arns,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        self.plan, self.selection = self._plan("database", DATABASE_RULES, database_arn, attachments)
+        self.config_plan, self.config_selection = (
+            self._plan("config", CONFIG_RULES, config_bucket_arn, attachments)
+            if cfg.backup.config_retention_days > 0
+            else (None, None)
         )
         self.register_outputs({"vault": self.vault.name})
+
+    def _plan(
+        self,
+        label: str,
+        rule_names: tuple[str, ...],
+        resource_arn: pulumi.Input[str],
+        attachments: list[aws.iam.RolePolicyAttachment],
+    ) -> tuple[aws.backup.Plan, aws.backup.Selection]:
+        """A plan with the enabled rules among ``rule_names``, selecting exactly one resource."""
+        cfg = self._cfg
+        dr_vault_arn = self.dr_vault.arn if self.dr_vault else None
+        plan = aws.backup.Plan(
+            f"{label}-plan",
+            name=cfg.name("backup", label),
+            rules=_rules(cfg.backup, rule_names, self.vault.name, dr_vault_arn),
+            tags=cfg.tags_for("backup"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        selection = aws.backup.Selection(
+            f"{label}-selection",
+            name=cfg.name("backup", label),
+            plan_id=plan.id,
+            iam_role_arn=self.role.arn,
+            resources=[resource_arn],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+        return plan, selection
 
     def _vault(
         self, label: str, vault_name: str, key: aws.kms.Key, provider: aws.Provider | None = None
@@ -127,8 +161,13 @@ def _retentions(backup: BackupConfig) -> dict[str, int]:
     }
 
 
-def _rules(backup: BackupConfig, vault_name: pulumi.Output[str], dr_vault_arn: pulumi.Output[str] | None) -> list[Any]:
-    """The enabled plan rules; daily recovery points are also copied to the DR vault when there is one."""
+def _rules(
+    backup: BackupConfig,
+    rule_names: tuple[str, ...],
+    vault_name: pulumi.Output[str],
+    dr_vault_arn: pulumi.Output[str] | None,
+) -> list[Any]:
+    """The enabled rules among ``rule_names``; daily and config recovery points are also copied to the DR vault."""
     schedules = {
         "daily": backup.daily_schedule,
         "hourly": backup.hourly_schedule,
@@ -137,7 +176,7 @@ def _rules(backup: BackupConfig, vault_name: pulumi.Output[str], dr_vault_arn: p
     }
     rules = []
     for rule_name, days in _retentions(backup).items():
-        if days == 0:
+        if days == 0 or rule_name not in rule_names:
             continue
         lifecycle = {"delete_after": days}
         rule: dict[str, Any] = {
@@ -147,7 +186,7 @@ def _rules(backup: BackupConfig, vault_name: pulumi.Output[str], dr_vault_arn: p
             "lifecycle": lifecycle,
             "enable_continuous_backup": rule_name == "continuous",
         }
-        if rule_name == "daily" and dr_vault_arn is not None:
+        if rule_name in ("daily", "config") and dr_vault_arn is not None:
             rule["copy_actions"] = [{"destination_vault_arn": dr_vault_arn, "lifecycle": lifecycle}]
         rules.append(rule)
     return rules

@@ -66,6 +66,18 @@ class AwsEnvironment(pulumi.ComponentResource):
             queue=queue,
             app_logs=app_logs,
             secret_arns=[database.secret_arn, secrets.cache_secret_arn, secrets.jwt_secret_arn],
+            service_env={
+                "AWS_REGION": cfg.aws.region,
+                "DATABASE_HOST": database.instance.address,
+                "DATABASE_PORT": str(cfg.database.port),
+                "DATABASE_NAME": cfg.database.name,
+                "DATABASE_SECRET_ARN": database.secret_arn,
+                "REDIS_HOST": cache.replication_group.primary_endpoint_address,
+                "REDIS_PORT": str(cfg.cache.port),
+                "REDIS_AUTH_SECRET_ARN": secrets.cache_secret_arn,
+                "JWT_SECRET_ARN": secrets.jwt_secret_arn,
+                "WORKER_QUEUE_URL": queue.queue.url,
+            },
             opts=child,
         )
         config_bucket = ConfigBucket(
@@ -78,7 +90,8 @@ class AwsEnvironment(pulumi.ComponentResource):
                 key=keys.data,
                 dr_key=keys.dr_data,
                 dr_provider=dr if cfg.backup.copy_to_dr else None,
-                resource_arns=[database.instance.arn, config_bucket.bucket.arn],
+                database_arn=database.instance.arn,
+                config_bucket_arn=config_bucket.bucket.arn,
                 alerting=alerting,
                 opts=child,
             )
@@ -108,7 +121,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             replica=replica,
             opts=child,
         )
-        flags = FeatureFlags("feature-flags", cfg, opts=child)
+        flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
         roles = AccessRoles("access", cfg, opts=child)
 
         self.outputs = EnvironmentOutputs(

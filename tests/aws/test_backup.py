@@ -12,8 +12,10 @@ LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
 
 
 def _rules(plan):
-    (backup_plan,) = plan.of_type(PLAN)
-    return {rule["ruleName"]: rule for rule in backup_plan.inputs["rules"]}
+    """Every rule of every backup plan, by rule name (names are unique across the plans)."""
+    rules = [rule for backup_plan in plan.of_type(PLAN) for rule in backup_plan.inputs["rules"]]
+    assert len({rule["ruleName"] for rule in rules}) == len(rules)
+    return {rule["ruleName"]: rule for rule in rules}
 
 
 def _retentions(plan):
@@ -54,7 +56,10 @@ def test_daily_copies_go_to_the_dr_region_vault(plan):
     assert copy["lifecycle"]["deleteAfter"] == 30
     assert "aws-dr" in dr_vault.provider and "aws-dr" not in p.named(VAULT, "vault").provider
     assert dr_vault.inputs["kmsKeyArn"].startswith("arn:aws:kms:us-west-2:")
-    assert dr_vault.urn in p.named(PLAN, "plan").property_dependencies["rules"]
+    assert dr_vault.urn in p.named(PLAN, "database-plan").property_dependencies["rules"]
+    (config_copy,) = _rules(p)["config"]["copyActions"]
+    assert config_copy["destinationVaultArn"] == copy["destinationVaultArn"]
+    assert config_copy["lifecycle"]["deleteAfter"] == 90
 
 
 def test_retention_overrides_flow_through_and_zero_turns_a_rule_off(plan):
@@ -90,14 +95,22 @@ def test_vault_is_encrypted_and_notifies_the_critical_topic(plan):
     assert "BACKUP_JOB_FAILED" not in notifications.inputs["backupVaultEvents"]  # deprecated, never delivered
 
 
-def test_selection_holds_exactly_the_database_and_config_bucket(plan):
-    p = plan("staging")
-    selection = p.named("aws:backup/selection:Selection", "selection")
+def test_database_and_config_bucket_each_get_only_their_own_rules(plan):
+    p = plan("prod")
+    database_rules = [r["ruleName"] for r in p.named(PLAN, "database-plan").inputs["rules"]]
+    config_rules = [r["ruleName"] for r in p.named(PLAN, "config-plan").inputs["rules"]]
+    assert (database_rules, config_rules) == (["daily", "hourly", "continuous"], ["config"])
     database = next(r for r in p.of_type("aws:rds/instance:Instance") if r.parent.endswith("::database"))
-    assert len(selection.inputs["resources"]) == 2
-    assert "arn:aws:rds:us-east-1:123456789012:db:platform-staging-postgres" in selection.inputs["resources"]
+    selection = p.named("aws:backup/selection:Selection", "database-selection")
+    assert selection.inputs["resources"] == ["arn:aws:rds:us-east-1:123456789012:db:platform-prod-postgres"]
     assert database.urn in selection.property_dependencies["resources"]
-    assert any(arn.startswith("arn:aws:s3:::config-") for arn in selection.inputs["resources"])
+    (bucket_arn,) = p.named("aws:backup/selection:Selection", "config-selection").inputs["resources"]
+    assert bucket_arn.startswith("arn:aws:s3:::config-")
+
+
+def test_config_bucket_is_backed_up_only_where_spec_asks(plan):
+    assert [r.name for r in plan("staging").of_type(PLAN)] == ["database-plan"]
+    assert "config-plan" not in {r.name for r in plan("prod", "backup.configRetentionDays=0").of_type(PLAN)}
 
 
 def test_selection_role_uses_backup_and_restore_service_policies(plan):
@@ -115,7 +128,7 @@ def test_selection_role_uses_backup_and_restore_service_policies(plan):
         "AWSBackupServiceRolePolicyForS3Backup",
         "AWSBackupServiceRolePolicyForS3Restore",
     }
-    selection = p.named("aws:backup/selection:Selection", "selection")
+    selection = p.named("aws:backup/selection:Selection", "database-selection")
     assert role.urn in selection.property_dependencies["iamRoleArn"]
     assert {a.urn for a in p.children("platform:aws:Backups") if a.type.endswith("RolePolicyAttachment")} <= set(
         selection.dependencies

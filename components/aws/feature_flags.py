@@ -27,7 +27,8 @@ class FeatureFlags(pulumi.ComponentResource):
     strategy: aws.appconfig.DeploymentStrategy
     deployment: aws.appconfig.Deployment
 
-    def __init__(self, name: str, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, cfg: PlatformConfig, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None):
+        """``key`` encrypts every hosted version of the flags (and the deployments of them)."""
         super().__init__("platform:aws:FeatureFlags", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = cfg.tags_for("feature-flags")
@@ -45,6 +46,7 @@ class FeatureFlags(pulumi.ComponentResource):
             name="feature-flags",
             location_uri="hosted",
             type="AWS.AppConfig.FeatureFlags",
+            kms_key_identifier=key.arn,
             tags=tags,
             opts=child,
         )
@@ -74,6 +76,7 @@ class FeatureFlags(pulumi.ComponentResource):
             configuration_profile_id=self.profile.configuration_profile_id,
             configuration_version=self.version.version_number.apply(str),
             deployment_strategy_id=self.strategy.id,
+            kms_key_identifier=key.arn,
             tags=tags,
             opts=child,
         )

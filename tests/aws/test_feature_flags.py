@@ -78,3 +78,13 @@ def test_deployment_ships_the_version_with_the_strategy(plan):
     for field, urn in urns.items():
         assert urn in deployment.property_dependencies[field], field
     assert deployment.inputs["deploymentStrategyId"] == "platform-prod-flags-linear"
+
+
+def test_flags_are_encrypted_with_the_data_key(plan):
+    p = plan("staging")
+    profile = p.named("aws:appconfig/configurationProfile:ConfigurationProfile", "flags")
+    data_key = p.named("aws:kms/key:Key", "data")
+    assert profile.inputs["kmsKeyIdentifier"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert data_key.urn in profile.property_dependencies["kmsKeyIdentifier"]
+    deployment = p.named("aws:appconfig/deployment:Deployment", "flags")
+    assert deployment.inputs["kmsKeyIdentifier"] == profile.inputs["kmsKeyIdentifier"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -61,12 +63,15 @@ class Compute(pulumi.ComponentResource):
         queue: WorkQueue,
         app_logs: AppLogs,
         secret_arns: list[pulumi.Input[str]],
+        service_env: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``service_env``: where the app finds its services (endpoints, queue URL, secret ARNs), written
+        beside the app settings; ``secret_arns`` are the secrets the instances may read."""
         super().__init__("platform:aws:Compute", name, None, opts)
         self._cfg, self._lb, self._queue = cfg, load_balancer, queue
         self._instance_role(key, queue, app_logs, secret_arns)
-        user_data = _user_data(cfg)
+        user_data = pulumi.Output.all(**service_env).apply(lambda resolved: _user_data(cfg, resolved))
         self.launch_templates = {tier: self._launch_template(tier, network, key, user_data) for tier in TIERS}
 
         # (group key, tier, colour, target group): one group per colour behind the LB, one worker group.
@@ -123,7 +128,14 @@ class Compute(pulumi.ComponentResource):
                 {
                     "Sid": "ConsumeWorkQueue",
                     "Effect": "Allow",
-                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+                    # web and api enqueue work, the worker consumes it; they share this role.
+                    "Action": [
+                        "sqs:SendMessage",
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
                     "Resource": queue.queue.arn,
                 },
                 {
@@ -144,7 +156,7 @@ class Compute(pulumi.ComponentResource):
         )
 
     def _launch_template(
-        self, tier: Tier, network: Network, key: aws.kms.Key, user_data: str
+        self, tier: Tier, network: Network, key: aws.kms.Key, user_data: pulumi.Input[str]
     ) -> aws.ec2.LaunchTemplate:
         """Latest AMI from SSM, encrypted gp3 root volume, IMDSv2 only, no public address."""
         cfg = self._cfg
@@ -280,8 +292,8 @@ def _backlog_per_instance(queue: WorkQueue, group: aws.autoscaling.Group) -> lis
     ]
 
 
-def _user_data(cfg: PlatformConfig) -> str:
-    """Boot script: app settings as an environment file, and the CloudWatch agent for memory and disk."""
+def _user_data(cfg: PlatformConfig, service_env: Mapping[str, Any]) -> str:
+    """Boot script: app settings and service locations as an environment file, and the CloudWatch agent."""
     agent = {
         "agent": {"metrics_collection_interval": AGENT_INTERVAL_SECONDS},
         "metrics": {
@@ -294,7 +306,7 @@ def _user_data(cfg: PlatformConfig) -> str:
             },
         },
     }
-    env = "\n".join(f"{name}={value}" for name, value in cfg.app.as_env().items())
+    env = "\n".join(f"{name}={value}" for name, value in {**cfg.app.as_env(), **service_env}.items())
     script = f"""#!/bin/bash
 set -euo pipefail
 install -d -m 0755 {APP_ENV_FILE.rsplit("/", 1)[0]}

@@ -170,6 +170,23 @@ def test_user_data_configures_agent_and_app_settings(plan):
     assert "amazon-cloudwatch-agent-ctl -a fetch-config" in script
 
 
+def test_user_data_tells_the_app_where_its_services_are(plan):
+    p = plan("prod")
+    env = dict(
+        line.split("=", 1)
+        for line in re.search(r"<<'ENV'\n(.*?)\nENV\n", _user_data(_of(p, TEMPLATE)["web"]), re.S).group(1).splitlines()
+    )
+    outputs = p.outputs
+    assert env["DATABASE_HOST"] == outputs["aws_database_endpoint"].value
+    assert env["DATABASE_PORT"] == "5432"
+    assert env["DATABASE_SECRET_ARN"] == outputs["aws_database_secret_id"].value
+    assert env["REDIS_HOST"] == outputs["aws_cache_endpoint"].value
+    assert env["REDIS_AUTH_SECRET_ARN"] == outputs["aws_cache_secret_id"].value
+    assert env["WORKER_QUEUE_URL"] == outputs["aws_worker_queue_id"].value
+    assert env["JWT_SECRET_ARN"].startswith("arn:aws:secretsmanager:us-east-1:")
+    assert not any(value == "[secret]" for value in env.values())  # references only, never credentials
+
+
 def test_instance_role_is_scoped_to_the_apps_resources(plan):
     p = plan("prod")
     role_policy = next(r for r in p.children(COMPONENT) if r.type == "aws:iam/rolePolicy:RolePolicy")

@@ -1,0 +1,203 @@
+"""How a rule is declared: name, description, remediation, parameters with defaults, and a check.
+
+Every rule is MANDATORY unless the pack's config says otherwise (``policies/config/<env>.json``);
+each parameter is a JSON-schema property with a ``default``, which the engine fills in before it
+calls ``Configure`` and the checks fall back to when run without config (as in unit tests).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+Params = Mapping[str, Any]
+Schema = dict[str, dict[str, Any]]
+ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation, Params], None]
+StackCheck = Callable[[StackValidationArgs, ReportViolation, Params], None]
+
+
+def _params(schema: Schema, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**{key: prop["default"] for key, prop in schema.items()}, **(config or {})}
+
+
+def resource_rule(
+    name: str, description: str, remediation: str, schema: Schema | None = None, severity: Severity = Severity.HIGH
+) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
+    """Turn ``check(args, report, params)`` into a configurable resource policy."""
+    properties = schema or {}
+
+    def build(check: ResourceCheck) -> ResourceValidationPolicy:
+        return ResourceValidationPolicy(
+            name=name,
+            description=description,
+            validate=lambda args, report: check(args, report, _params(properties, args.get_config())),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=PolicyConfigSchema(properties) if properties else None,
+            severity=severity,
+            remediation_steps=remediation,
+        )
+
+    return build
+
+
+def stack_rule(
+    name: str, description: str, remediation: str, schema: Schema | None = None, severity: Severity = Severity.HIGH
+) -> Callable[[StackCheck], StackValidationPolicy]:
+    """Turn ``check(args, report, params)`` into a configurable stack policy."""
+    properties = schema or {}
+
+    def build(check: StackCheck) -> StackValidationPolicy:
+        return StackValidationPolicy(
+            name=name,
+            description=description,
+            validate=lambda args, report: check(args, report, _params(properties, args.get_config())),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=PolicyConfigSchema(properties) if properties else None,
+            severity=severity,
+            remediation_steps=remediation,
+        )
+
+    return build
+
+
+def integer(default: int, description: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "default": default, "description": description}
+
+
+def strings(default: Sequence[str], description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "default": list(default), "description": description}
+
+
+def integers(default: Sequence[int], description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "integer"}, "default": list(default), "description": description}
+
+
+def text(default: str, description: str) -> dict[str, Any]:
+    return {"type": "string", "default": default, "description": description}
+
+
+def dig(value: Any, path: str) -> Any:
+    """The value at a dotted path (``settings.ipConfiguration.sslMode``, ``rules.0.x``), or None."""
+    for part in path.split(".") if path else ():
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, Sequence) and not isinstance(value, str) and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else None
+        else:
+            return None
+    return value
+
+
+def items(value: Any, path: str) -> list[Any]:
+    """The list at ``path`` (an absent list is empty)."""
+    found = dig(value, path)
+    return list(found) if isinstance(found, Sequence) and not isinstance(found, str) else []
+
+
+def truthy(value: Any) -> bool:
+    """Provider booleans arrive as bools or as "true"/"false" strings (launch templates)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def matches(value: str, patterns: Iterable[str]) -> bool:
+    """Whether ``value`` matches any shell-style pattern (``t3.*``) or name."""
+    return any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
+
+
+def labels(props: Mapping[str, Any]) -> dict[str, str]:
+    """A resource's tags or labels on any cloud: AWS/Azure ``tags`` (a map, or ASG key/value list),
+    GCP ``labels``/``settings.userLabels``, Kubernetes ``metadata.labels``."""
+    for path in ("tags", "labels", "settings.userLabels", "metadata.labels"):
+        found = dig(props, path)
+        if isinstance(found, Mapping):
+            return {str(k): str(v) for k, v in found.items()}
+        if isinstance(found, Sequence) and not isinstance(found, str):
+            return {str(t.get("key")): str(t.get("value")) for t in found if isinstance(t, Mapping)}
+    return {}
+
+
+def tier_of(props: Mapping[str, Any], name: str, tiers: Iterable[str]) -> str | None:
+    """The compute tier (web, api, worker) a resource serves, from its labels or else its name."""
+    found = labels(props)
+    for key in ("tier", "service", "app", "app.kubernetes.io/component", "app.kubernetes.io/name"):
+        if found.get(key) in tiers:
+            return found[key]
+    return next((tier for tier in tiers if tier in name.split("-")), None)
+
+
+MUST_BE_SET = ...
+"""In a requirement table: the property must hold a non-empty value (e.g. a key id)."""
+Requirement = tuple[str, Any]
+"""``(path, expected)``: path may use ``*`` for every list element and ``a|b`` for alternatives;
+expected is MUST_BE_SET, a boolean (False also matches absent), None (absent), a string (equal,
+ignoring case) or a tuple of those."""
+
+
+def values(value: Any, path: str) -> list[Any]:
+    """Every value at ``path``, expanding ``*`` over lists; ``a|b`` takes the first path that is set."""
+    if "|" in path:
+        for alternative in path.split("|"):
+            found = values(value, alternative)
+            if any(v is not None for v in found):
+                return found
+        return [None]
+    head, star, rest = path.partition("*")
+    if not star:
+        return [dig(value, path)]
+    return [v for element in items(value, head.rstrip(".")) for v in values(element, rest.lstrip("."))]
+
+
+def _meets(found: Any, expected: Any) -> bool:
+    if expected is MUST_BE_SET:
+        return found not in (None, "", [], {})
+    if expected is None:
+        return found is None
+    if isinstance(expected, bool):
+        return truthy(found) == expected
+    if isinstance(expected, tuple):
+        return any(_meets(found, option) for option in expected)
+    return isinstance(found, str) and found.lower() == str(expected).lower()
+
+
+def unmet(props: Mapping[str, Any], requirements: Iterable[Requirement]) -> list[str]:
+    """One message per requirement the properties do not meet."""
+    problems = []
+    for path, expected in requirements:
+        for found in values(props, path):
+            if not _meets(found, expected):
+                want = _describe(expected)
+                problems.append(f"{path.split('|')[0]} is {found!r}; must be {want}")
+    return problems
+
+
+def _describe(expected: Any) -> str:
+    if expected is MUST_BE_SET:
+        return "set"
+    return " or ".join(map(str, expected if isinstance(expected, tuple) else (expected,)))
+
+
+def check_table(
+    table: Mapping[str, Sequence[Requirement]], args: ResourceValidationArgs, report: ReportViolation, why: str
+) -> None:
+    """Report each unmet requirement of the resource's type in ``table``."""
+    for problem in unmet(args.props, table.get(args.resource_type, ())):
+        report(f"{args.name}: {problem} ({why}).")

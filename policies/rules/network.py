@@ -1,0 +1,169 @@
+"""Network exposure: no public databases or caches, and the internet reaches only load balancers on 80/443."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+
+from . import defaults
+from .base import Params, Requirement, check_table, integers, items, number, resource_rule, stack_rule, text
+
+PRIVATE: dict[str, list[Requirement]] = {
+    "aws:rds/instance:Instance": [("publiclyAccessible", False)],
+    "aws:rds/clusterInstance:ClusterInstance": [("publiclyAccessible", False)],
+    "azure-native:dbforpostgresql:Server": [("network.publicNetworkAccess", "Disabled")],
+    "azure-native:cache:Redis": [("publicNetworkAccess", "Disabled")],
+    "gcp:sql/databaseInstance:DatabaseInstance": [("settings.ipConfiguration.ipv4Enabled", False)],
+}
+
+
+@resource_rule(
+    name="no-public-data-stores",
+    description="Databases and caches are reachable only from private networks.",
+    remediation="Turn off public access (publiclyAccessible=false, publicNetworkAccess=Disabled, "
+    "ipv4Enabled=false) and reach the data store through the application tier's private network.",
+)
+def no_public_data_stores(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
+    check_table(PRIVATE, args, report, "databases and caches must not be public")
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """One inbound allow rule, normalised across clouds."""
+
+    sources: tuple[str, ...]
+    from_port: int
+    to_port: int
+
+
+def _ports(low: Any, high: Any, protocol: Any = "tcp") -> tuple[int, int]:
+    if str(protocol) in ("-1", "all", "*") or (number(low) is None and number(high) is None):
+        return 0, 65535
+    return int(number(low) or 0), int(number(high) if number(high) is not None else number(low) or 65535)
+
+
+def _port_range(text_range: str) -> tuple[int, int]:
+    if text_range in ("*", ""):
+        return 0, 65535
+    low, _, high = text_range.partition("-")
+    return int(low), int(high or low)
+
+
+def _aws_group(props: Mapping[str, Any]) -> Iterator[Ingress]:
+    for rule in items(props, "ingress"):
+        sources = (*items(rule, "cidrBlocks"), *items(rule, "ipv6CidrBlocks"))
+        yield Ingress(tuple(sources), *_ports(rule.get("fromPort"), rule.get("toPort"), rule.get("protocol")))
+
+
+def _aws_rule(props: Mapping[str, Any]) -> Iterator[Ingress]:
+    if props.get("type", "ingress") == "ingress":
+        sources = [*items(props, "cidrBlocks"), *items(props, "ipv6CidrBlocks")]
+        sources += [str(props[key]) for key in ("cidrIpv4", "cidrIpv6") if props.get(key)]
+        protocol = props.get("ipProtocol", props.get("protocol"))
+        yield Ingress(tuple(sources), *_ports(props.get("fromPort"), props.get("toPort"), protocol))
+
+
+def _azure_rules(rules: list[Any]) -> Iterator[Ingress]:
+    for rule in rules:
+        body = rule.get("properties", rule) if isinstance(rule, Mapping) else {}
+        if str(body.get("direction")).lower() != "inbound" or str(body.get("access")).lower() != "allow":
+            continue
+        sources = (
+            *items(body, "sourceAddressPrefixes"),
+            *([body["sourceAddressPrefix"]] if body.get("sourceAddressPrefix") else []),
+        )
+        ranges = [
+            *items(body, "destinationPortRanges"),
+            *([body["destinationPortRange"]] if body.get("destinationPortRange") else []),
+        ]
+        for port_range in ranges or ["*"]:
+            yield Ingress(tuple(map(str, sources)), *_port_range(str(port_range)))
+
+
+def _gcp_firewall(props: Mapping[str, Any]) -> Iterator[Ingress]:
+    if str(props.get("direction", "INGRESS")) != "INGRESS":
+        return
+    sources = tuple(map(str, items(props, "sourceRanges")))
+    for allow in items(props, "allows"):
+        for port_range in items(allow, "ports") or ["*"]:
+            yield Ingress(sources, *_port_range(str(port_range)))
+
+
+# Per firewall type: its inbound allow rules.
+INGRESS: dict[str, Callable[[Mapping[str, Any]], Iterator[Ingress]]] = {
+    "aws:ec2/securityGroup:SecurityGroup": _aws_group,
+    "aws:ec2/securityGroupRule:SecurityGroupRule": _aws_rule,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _aws_rule,
+    "azure-native:network:NetworkSecurityGroup": lambda props: _azure_rules(items(props, "securityRules")),
+    "azure-native:network:SecurityRule": lambda props: _azure_rules([props]),
+    "gcp:compute/firewall:Firewall": _gcp_firewall,
+}
+ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
+
+
+def _public(rules: Iterator[Ingress]) -> bool:
+    return any(source.lower() in ANYWHERE for rule in rules for source in rule.sources)
+
+
+def _within(source: str, allowed: str) -> bool:
+    try:
+        return ipaddress.ip_network(source, strict=False).subnet_of(ipaddress.ip_network(allowed))  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return False
+
+
+@resource_rule(
+    name="restricted-ingress",
+    description="No ingress from anywhere (0.0.0.0/0, ::/0) except HTTP/HTTPS; SSH only from the private range.",
+    remediation="Open only ports 80 and 443 to the internet (on the load balancer); allow other ports from "
+    "security groups or private CIDRs, and SSH (22) only from sshAllowedCidr, or not at all.",
+    schema={
+        "publicPorts": integers(defaults.PUBLIC_PORTS, "Ports that may be open to anywhere"),
+        "sshAllowedCidr": text(defaults.SSH_ALLOWED_CIDR, "The only range SSH may come from"),
+    },
+)
+def restricted_ingress(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
+    read = INGRESS.get(args.resource_type)
+    for rule in read(args.props) if read else ():
+        public = [s for s in rule.sources if s.lower() in ANYWHERE]
+        ports = set(range(rule.from_port, rule.to_port + 1)) if rule.to_port - rule.from_port < 1024 else None
+        if public and (ports is None or not ports <= set(params["publicPorts"])):
+            report(f"{args.name}: ports {rule.from_port}-{rule.to_port} are open to {', '.join(public)}.")
+        ssh_from = [s for s in rule.sources if not _within(s, params["sshAllowedCidr"])]
+        if rule.from_port <= defaults.SSH_PORT <= rule.to_port and ssh_from:
+            report(f"{args.name}: SSH is open to {', '.join(ssh_from)}; only {params['sshAllowedCidr']} may reach it.")
+
+
+# Load balancer types and the property naming their security groups.
+LOAD_BALANCERS = {
+    "aws:lb/loadBalancer:LoadBalancer": "securityGroups",
+    "aws:alb/loadBalancer:LoadBalancer": "securityGroups",
+    "aws:elb/loadBalancer:LoadBalancer": "securityGroups",
+}
+
+
+@stack_rule(
+    name="public-ingress-only-on-load-balancers",
+    description="Security groups open to the internet belong to a load balancer.",
+    remediation="Put instances and services behind the load balancer and let only its security group accept "
+    "traffic from anywhere; other groups accept traffic from the load balancer's group.",
+)
+def public_ingress_only_on_load_balancers(args: StackValidationArgs, report: ReportViolation, params: Params) -> None:
+    attached = {
+        group.urn
+        for r in args.resources
+        if r.resource_type in LOAD_BALANCERS
+        for group in r.property_dependencies.get(LOAD_BALANCERS[r.resource_type], [])
+    }
+    for r in args.resources:
+        groups = {r.urn} | {g.urn for g in r.property_dependencies.get("securityGroupId", [])}
+        aws_firewall = r.resource_type.startswith("aws:") and r.resource_type in INGRESS
+        if aws_firewall and not groups & attached and _public(INGRESS[r.resource_type](r.props)):
+            report(f"{r.name}: accepts traffic from anywhere but no load balancer uses it.", r.urn)
+
+
+POLICIES = [no_public_data_stores, restricted_ingress, public_ingress_only_on_load_balancers]

@@ -1,0 +1,45 @@
+"""Log retention: application and audit logs are kept at least the environment's minimum."""
+
+from __future__ import annotations
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from . import defaults
+from .base import Params, integer, number, resource_rule, values
+
+# Per log store type: where its retention in days is, and whether "absent" means kept forever.
+RETENTION: dict[str, tuple[str, bool]] = {
+    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", True),
+    "azure-native:operationalinsights:Workspace": ("retentionInDays", False),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": ("retentionDays", False),
+}
+AUDIT_ARCHIVES = {"aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "rules.*.expiration.days"}
+
+
+@resource_rule(
+    name="log-retention",
+    description="Logs are kept at least the environment's minimum: app/metrics 7/30/90 days, audit 30/90/365 "
+    "(dev/staging/prod).",
+    remediation="Raise the log group's / workspace's / bucket's retention to the minimum for its kind (audit "
+    "logs are those with 'audit' in the name).",
+    schema={
+        "minAppRetentionDays": integer(defaults.PROD["minAppRetentionDays"], "Shortest app/metrics log retention"),
+        "minAuditRetentionDays": integer(defaults.PROD["minAuditRetentionDays"], "Shortest audit log retention"),
+    },
+)
+def log_retention(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
+    audit = "audit" in f"{args.name} {args.props.get('name', '')} {args.props.get('bucket', '')}".lower()
+    minimum = params["minAuditRetentionDays" if audit else "minAppRetentionDays"]
+    path, forever_when_absent = RETENTION.get(args.resource_type, (AUDIT_ARCHIVES.get(args.resource_type, ""), True))
+    if not path or (args.resource_type in AUDIT_ARCHIVES and not audit):
+        return
+    for found in values(args.props, path):
+        days = number(found)
+        if (days is None or days == 0) and forever_when_absent:
+            continue  # kept forever
+        if (days or 0) < minimum:
+            kind = "audit" if audit else "application"
+            report(f"{args.name}: {kind} logs kept {days or 0:g} days; must be at least {minimum}.")
+
+
+POLICIES = [log_retention]

@@ -1,0 +1,55 @@
+"""Stack rules on small sets of resources built with the SDK's PolicyResource."""
+
+from __future__ import annotations
+
+from policies.rules import network, stack
+
+from .support import check_stack, resource
+
+RDS = "aws:rds/instance:Instance"
+
+
+def test_backup_plan() -> None:
+    db = resource(RDS, "db", {"identifier": "db"})
+    selection = resource("aws:backup/selection:Selection", "sel", {"resources": ["arn:aws:rds:x:1:db:db"]})
+    assert check_stack(stack.prod_database_backup_plan, [db]) == ["db: not in any backup plan."]
+    selection.property_dependencies["resources"] = [db]
+    assert check_stack(stack.prod_database_backup_plan, [db, selection]) == []
+
+
+def test_cross_region_replica() -> None:
+    db = resource(RDS, "db", {"identifier": "db", "region": "us-east-1"})
+    same = resource(RDS, "same", {"replicateSourceDb": "db", "region": "us-east-1"})
+    assert check_stack(stack.prod_database_cross_region_replica, [db, same]) == ["db: no replica in another region."]
+    other = resource(RDS, "dr", {"replicateSourceDb": "db", "region": "us-west-2"})
+    assert check_stack(stack.prod_database_cross_region_replica, [db, other]) == []
+
+
+def test_autoscaling_policies_and_alarms() -> None:
+    group = resource("aws:autoscaling/group:Group", "web", {"name": "platform-web"})
+    policy = resource("aws:autoscaling/policy:Policy", "p", {"autoscalingGroupName": "platform-web"})
+    alarm = resource(
+        "aws:cloudwatch/metricAlarm:MetricAlarm", "a", {"dimensions": {"AutoScalingGroupName": "platform-web"}}
+    )
+    assert check_stack(stack.autoscaling_policies_and_alarms, [group, policy]) == ["web: no alarm."]
+    assert check_stack(stack.autoscaling_policies_and_alarms, [group, policy, alarm]) == []
+
+
+def test_blue_green_both_colours() -> None:
+    blue = resource("aws:lb/targetGroup:TargetGroup", "blue", {"tags": {"color": "blue"}})
+    green = resource("aws:lb/targetGroup:TargetGroup", "green", {"tags": {"color": "green"}})
+    listener = resource("aws:lb/listener:Listener", "https", {})
+    listener.property_dependencies["defaultActions"] = [blue]
+    assert check_stack(stack.blue_green_both_colours, [blue, listener]) == ["https: forwards only to blue."]
+    listener.property_dependencies["defaultActions"] = [blue, green]
+    assert check_stack(stack.blue_green_both_colours, [blue, green, listener]) == []
+
+
+def test_public_ingress_only_on_load_balancers() -> None:
+    open_rule = [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]
+    group = resource("aws:ec2/securityGroup:SecurityGroup", "lb-sg", {"ingress": open_rule})
+    messages = check_stack(network.public_ingress_only_on_load_balancers, [group])
+    assert messages == ["lb-sg: accepts traffic from anywhere but no load balancer uses it."]
+    lb = resource("aws:lb/loadBalancer:LoadBalancer", "alb", {})
+    lb.property_dependencies["securityGroups"] = [group]
+    assert check_stack(network.public_ingress_only_on_load_balancers, [group, lb]) == []

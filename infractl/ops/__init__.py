@@ -1,0 +1,5 @@
+"""Operations commands (``shift``, ``backups``, ``failover``, ``bootstrap-backend``) that act on AWS through boto3.
+
+They read what they need from stack outputs or flags and use boto3's standard configuration
+(profiles, regions, ``AWS_ENDPOINT_URL``), so the same code runs against AWS or a local endpoint.
+"""

@@ -1,0 +1,148 @@
+"""``infractl backups verify`` against moto in-process.
+
+moto's Backup API has vaults and plans but no recovery points or protected-resource listings
+(they answer 404 "Not yet implemented"), so recovery points come from the RDS fallback, as they
+would where a real account's Backup API cannot say. moto cannot copy an RDS snapshot across
+regions either, so a DR copy is set up as what RDS reports for one: a snapshot in the DR region
+carrying the source database's identifier.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from components.config import BackupConfig, PlatformConfig
+from infractl import cli, errors
+from infractl.ops import backups
+from tests.ops.conftest import DR_REGION, REGION
+
+pytestmark = pytest.mark.usefixtures("aws")
+PROD = PlatformConfig.model_validate({"environment": "prod"}).backup
+DR_VAULT_ARN = f"arn:aws:backup:{DR_REGION}:123456789012:backup-vault:platform-prod-dr"
+
+
+def database(region: str, identifier: str = "platform-prod-db", retention: int = 7) -> dict[str, Any]:
+    return boto3.client("rds", region_name=region).create_db_instance(
+        DBInstanceIdentifier=identifier,
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="platform",
+        MasterUserPassword="not-a-real-password",
+        AllocatedStorage=20,
+        BackupRetentionPeriod=retention,
+    )["DBInstance"]
+
+
+def plan_rules(config: BackupConfig, copy_to: str | None = DR_VAULT_ARN) -> list[dict[str, Any]]:
+    """Backup plan rules as the platform would write them for ``config``."""
+    copies = {"CopyActions": [{"DestinationBackupVaultArn": copy_to}]} if copy_to else {}
+    return [
+        {
+            "RuleName": rule.label,
+            "TargetBackupVaultName": "platform-prod",
+            "Lifecycle": {"DeleteAfterDays": rule.days},
+            **({"EnableContinuousBackup": True} if rule.schedule is None else {"ScheduleExpression": rule.schedule}),
+            **(copies if rule.schedule else {}),
+        }
+        for rule in backups.expected_rules(config)
+    ]
+
+
+def make_vault(rules: list[dict[str, Any]], encrypted: bool = True) -> None:
+    backup = boto3.client("backup", region_name=REGION)
+    key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"] if encrypted else None
+    backup.create_backup_vault(BackupVaultName="platform-prod", **({"EncryptionKeyArn": key} if key else {}))
+    backup.create_backup_plan(BackupPlan={"BackupPlanName": "platform-prod", "Rules": rules})
+
+
+def dr_copy(identifier: str = "platform-prod-db") -> None:
+    database(DR_REGION, identifier, retention=0)
+    boto3.client("rds", region_name=DR_REGION).create_db_snapshot(
+        DBInstanceIdentifier=identifier, DBSnapshotIdentifier=f"{identifier}-copy"
+    )
+
+
+def verify(*extra: str) -> int:
+    return cli.main(["backups", "verify", "--vault", "platform-prod", "--region", REGION, *extra])
+
+
+def failing(out: str) -> list[str]:
+    return [line for line in out.splitlines() if "  FAIL  " in line]
+
+
+def test_prod_backups_as_spec_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    make_vault(plan_rules(PROD))
+    database(REGION)
+    dr_copy()
+    assert verify("--dr-region", DR_REGION) == errors.EXIT_OK
+    out = capsys.readouterr().out
+    assert failing(out) == []
+    assert out.count("plan rule") == 4  # daily 30, hourly 7, continuous 7, config 90 days
+    assert "via rds (Backup API: 404)" in out  # moto's Backup API cannot say; RDS answered
+
+
+def test_missing_rules_and_copies_fail_with_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    staging = PlatformConfig.model_validate({"environment": "staging"}).backup
+    make_vault(plan_rules(staging, copy_to=None))  # daily only, no DR copy action
+    database(REGION)
+    assert verify("--dr-region", DR_REGION) == errors.EXIT_FAILED
+    rows = failing(capsys.readouterr().out)
+    assert any("daily" in row and "does not copy to us-west-2" in row for row in rows)
+    assert any("hourly" in row for row in rows) and any("continuous" in row for row in rows)
+    assert any("config: cron(0 3 * * ? *), 90 days" in row for row in rows)
+    assert any(row.startswith(f"copy in {DR_REGION}") for row in rows)
+
+
+def test_staging_expects_only_the_daily_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    staging = PlatformConfig.model_validate({"environment": "staging"}).backup
+    make_vault(plan_rules(staging, copy_to=None))
+    database(REGION)
+    assert verify("--environment", "staging") == errors.EXIT_OK, capsys.readouterr().out
+
+
+def test_unencrypted_vault_and_database_without_backups_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    make_vault(plan_rules(PROD), encrypted=False)
+    instance = database(REGION, retention=0)
+    rds = boto3.client("rds", region_name=REGION)
+    for snapshot in rds.describe_db_snapshots()["DBSnapshots"]:  # moto snapshots even with backups off
+        rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
+    dr_copy()
+    assert verify("--dr-region", DR_REGION) == errors.EXIT_FAILED
+    rows = failing(capsys.readouterr().out)
+    assert [row.split()[0] for row in rows] == ["encryption", "recovery"]
+    assert instance["DBInstanceArn"] in rows[1] and "none found" in rows[1]
+
+
+def test_recovery_point_older_than_the_rpo_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class TwoHoursLater(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.now(tz) + timedelta(hours=2)
+
+    make_vault(plan_rules(PROD))
+    instance = database(REGION)
+    dr_copy()
+    monkeypatch.setattr(backups, "datetime", TwoHoursLater)
+    assert verify("--dr-region", DR_REGION) == errors.EXIT_FAILED  # default --max-age-hours: the 1 h RPO
+    rows = failing(capsys.readouterr().out)
+    assert len(rows) == 1 and instance["DBInstanceArn"] in rows[0] and "2.0 h old" in rows[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--vault", "no-such-vault", "--dr-region", DR_REGION], "ResourceNotFoundException"),
+        ([], "--dr-region is required: prod copies backups"),
+        (["--environment", "staging", "--outputs", "/nonexistent.json"], "--outputs /nonexistent.json"),
+    ],
+)
+def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    make_vault(plan_rules(PROD))
+    assert verify(*argv) == errors.EXIT_USAGE
+    assert message in capsys.readouterr().err

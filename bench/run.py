@@ -5,6 +5,9 @@ runs it, so imports count. The floor is an empty Pulumi program run the same way
 ratio says how much the platform itself costs over the SDK and mock runtime.
 
     python bench/run.py [--repeat N] [--stack S ...]
+
+It ends with the blue-green rollback latency: seconds from an alarm firing to the starting
+weights being back, for ``infractl shift`` against moto_server on 127.0.0.1 (SPEC.md: < 2 min).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,11 +56,66 @@ def main() -> None:
         Path(empty, "__main__.py").write_text("")
         rows = [("floor (empty program)", *measure(["plan", "--stack", "bench", "--program", empty], options.repeat))]
     rows += [(f"plan {stack}", *measure(["plan", "--stack", stack], options.repeat)) for stack in stacks]
+    # The offline policy gate over the same stacks: one mock-runtime process and one pack process.
+    rows.append(("policy (all stacks)", *measure(["policy", *(f"--stack={s}" for s in stacks)], options.repeat)))
 
     floor = rows[0][1]
     print(f"{'measurement':<24} {'seconds':>8} {'x floor':>8} {'peak MiB':>9}")
     for name, seconds, peak in rows:
         print(f"{name:<24} {seconds:8.2f} {seconds / floor:8.1f} {peak:9.0f}")
+    print(f"\nshift rollback, alarm -> starting weights restored (poll {ROLLBACK_POLL_SECONDS}s, moto_server):")
+    print(f"  median {rollback_latency(options.repeat):.2f} s over {options.repeat} runs")
+
+
+ROLLBACK_POLL_SECONDS = 0.1
+
+
+def rollback_latency(repeat: int) -> float:
+    """Median seconds from ``set_alarm_state(ALARM)`` to the listener's starting weights, seen from outside.
+
+    A shift runs in a thread against moto_server; once its first step is live the alarm fires
+    and the weights are polled every 10 ms until they are back at 100/0.
+    """
+    import contextlib  # noqa: PLC0415  (moto and the test fixtures load only for this measurement)
+    import io  # noqa: PLC0415
+    import logging  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    from unittest import mock  # noqa: PLC0415
+
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT))
+    from infractl import cli  # noqa: PLC0415
+    from tests.ops.conftest import make_alb, shift_args  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    fake_aws = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_DEFAULT_REGION": "us-east-1"}
+    fake_aws |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    latencies = []
+    try:
+        with mock.patch.dict(os.environ, fake_aws), contextlib.redirect_stdout(io.StringIO()):
+            for _ in range(repeat):
+                alb = make_alb()
+                argv = shift_args(alb, "--to", "green", "--alarm", alb.alarm, "--bake-seconds", "60")
+                argv += ["--poll-seconds", str(ROLLBACK_POLL_SECONDS)]
+                with contextlib.redirect_stderr(io.StringIO()):
+                    shift = threading.Thread(target=cli.main, args=(argv,))
+                    shift.start()
+                    while alb.weights()["green"] == 0:
+                        time.sleep(0.01)
+                    start = time.perf_counter()
+                    alb.set_alarm("ALARM", "benchmark")
+                    while alb.weights()["blue"] != 100:
+                        time.sleep(0.01)
+                    latencies.append(time.perf_counter() - start)
+                    shift.join()
+                urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
+    finally:
+        server.stop()
+    return statistics.median(latencies)
 
 
 if __name__ == "__main__":

@@ -337,13 +337,15 @@ class ComputeConfig(Model):
 
 
 class RollbackConfig(Model):
-    """When a blue-green shift rolls back (SPEC.md: Blue-green)."""
+    """When a blue-green shift rolls back (SPEC.md: Blue-green).
+
+    The fourth trigger, an exhausted connection pool, is measured against ``app.databasePoolSize``.
+    """
 
     p95_latency_ms: Positive = 500
     error_rate_percent: Percent = 1
     cpu_percent: Percent = 90
     memory_percent: Percent = 90
-    database_pool_size: Positive = 20
     max_rollback_seconds: Positive = 120
 
 

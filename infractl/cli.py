@@ -6,12 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import plan
+from . import plan, policy
+from .errors import EXIT_USAGE, UsageError
+from .ops import backups, bootstrap, failover, shift
 
-COMMANDS = (plan,)
-
-# Exit codes shared by every command.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+COMMANDS = (plan, policy, shift, backups, failover, bootstrap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,7 +24,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"infractl {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-
-
-class UsageError(Exception):
-    """Bad input: printed without a traceback, exit code 2."""

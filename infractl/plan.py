@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from . import cli, runtime
+from . import errors, runtime
 from .stackconfig import ProgramError, Project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -51,13 +51,13 @@ def load(program: Path, stack: str, overrides: list[str]) -> runtime.Plan:
     try:
         return runtime.run(Project.load(program.resolve()), stack, overrides)
     except (ProgramError, pulumi.RunError) as exc:
-        raise cli.UsageError(str(exc)) from None
+        raise errors.UsageError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
     result = load(args.program, args.stack, args.config)
     print(to_json(result) if args.format == "json" else to_text(result))
-    return cli.EXIT_OK
+    return errors.EXIT_OK
 
 
 def to_json(plan: runtime.Plan) -> str:

@@ -95,7 +95,6 @@ def instance_args(
 
 class Database(pulumi.ComponentResource):
     instance: aws.rds.Instance
-    secret_arn: pulumi.Output[str]
     parameter_group: aws.rds.ParameterGroup
     subnet_group: aws.rds.SubnetGroup
     log_group: aws.cloudwatch.LogGroup
@@ -109,8 +108,10 @@ class Database(pulumi.ComponentResource):
         network: Network,
         key: aws.kms.Key,
         logs_key: aws.kms.Key,
+        password: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``password`` is the master password, generated and stored by AppSecrets."""
         super().__init__("platform:aws:Database", name, None, opts)
         db, tags = cfg.database, cfg.tags_for("database")
         child = pulumi.ResourceOptions(parent=self)
@@ -146,8 +147,7 @@ class Database(pulumi.ComponentResource):
             multi_az=db.high_availability,
             db_name=db.name,
             username=db.username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=key.arn,
+            password=password,
             skip_final_snapshot=not db.deletion_protection,
             final_snapshot_identifier=cfg.name("postgres", "final") if db.deletion_protection else None,
             delete_automated_backups=not db.deletion_protection,
@@ -157,5 +157,4 @@ class Database(pulumi.ComponentResource):
                 parent=self, protect=db.deletion_protection, depends_on=[*self.log_groups.values(), attachment]
             ),
         )
-        self.secret_arn = self.instance.master_user_secrets[0].secret_arn
-        self.register_outputs({"endpoint": self.instance.address, "secret_arn": self.secret_arn})
+        self.register_outputs({"endpoint": self.instance.address})

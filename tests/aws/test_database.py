@@ -71,22 +71,27 @@ def test_storage_secret_and_insights_encrypted_with_data_key(plan):
     p = plan("staging")
     db = _primary(p)
     data_key = p.named(KEY, "data").urn
-    for field in ("kmsKeyId", "masterUserSecretKmsKeyId", "performanceInsightsKmsKeyId"):
+    for field in ("kmsKeyId", "performanceInsightsKmsKeyId"):
         assert db.property_dependencies[field] == [data_key], field
         assert db.inputs[field] == p.outputs["aws_kms_key_id"].value, field
     assert db.inputs["storageEncrypted"] is True
     assert db.inputs["performanceInsightsEnabled"] is True
 
 
-def test_password_is_generated_into_an_rds_managed_secret(plan):
+def test_password_is_generated_secret_and_stored_in_secrets_manager(plan):
     p = plan("prod")
     db = _primary(p)
-    assert db.inputs["manageMasterUserPassword"] is True
-    assert "password" not in db.inputs
+    # Not RDS-managed: RDS refuses read replicas (the DR replica) of such instances.
+    assert "manageMasterUserPassword" not in db.inputs
+    assert db.inputs["password"] == "[secret]"
+    generated = p.named("random:index/randomPassword:RandomPassword", "database-master")
+    assert db.property_dependencies["password"] == [generated.urn]
     assert db.inputs["username"] == "platform_admin"
     assert db.inputs["iamDatabaseAuthenticationEnabled"] is True
     secret = p.outputs["aws_database_secret_id"]
-    assert secret.value.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
+    assert secret.value.startswith(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:platform-prod/database-master-"
+    )
 
 
 def test_parameter_group_requires_tls_and_logs_slow_queries(plan):

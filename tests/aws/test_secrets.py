@@ -7,7 +7,7 @@ import pytest
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 PASSWORD = "random:index/randomPassword:RandomPassword"
-PURPOSES = {"cache-auth-token", "jwt-signing-key"}
+PURPOSES = {"database-master", "cache-auth-token", "jwt-signing-key"}
 
 
 def _of(plan, type_):
@@ -47,3 +47,9 @@ def test_stack_outputs_name_the_secret_not_its_value(plan):
     p = plan("staging")
     arn = p.outputs["aws_cache_secret_id"].value
     assert arn.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:platform-staging/cache-auth-token-")
+
+
+def test_database_password_fits_rds_rules(plan):
+    password = _of(plan("dev"), PASSWORD)["database-master"]
+    assert 8 <= password.inputs["length"] <= 128
+    assert password.inputs["special"] is False  # no /, ", @ or space

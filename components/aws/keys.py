@@ -7,6 +7,8 @@ publish alarms and events must be able to use). DR-region copies exist when DR i
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 
@@ -34,12 +36,14 @@ class Keys(pulumi.ComponentResource):
         self._cfg = cfg
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         region, dr_region = cfg.aws.region, cfg.aws.dr_region
-        self.data = self._key("data", account_id, region, ["rds", "elasticache", "s3", "backup", "sqs"])
+        # Storage services (RDS, ElastiCache, S3, SQS, Backup) use a key on behalf of IAM principals,
+        # which the account statement covers; only services acting as themselves are named.
+        self.data = self._key("data", account_id, region, ["autoscaling"])
         self.logs = self._key("logs", account_id, region, ["logs", "cloudtrail"])
-        self.alerts = self._key("alerts", account_id, region, ["cloudwatch", "events", "backup", "events.rds"])
+        self.alerts = self._key("alerts", account_id, region, ["cloudwatch", "events", "events.rds", "backup"])
         self.dr_data = self.dr_logs = None
         if dr_provider is not None:
-            self.dr_data = self._key("dr-data", account_id, dr_region, ["rds", "s3", "backup"], dr_provider)
+            self.dr_data = self._key("dr-data", account_id, dr_region, [], dr_provider)
             self.dr_logs = self._key("dr-logs", account_id, dr_region, ["logs"], dr_provider)
         self.register_outputs({})
 
@@ -73,8 +77,15 @@ class Keys(pulumi.ComponentResource):
         return key
 
 
+USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+# Services that publish to KMS-encrypted SNS topics. EventBridge, RDS events and Backup do not
+# send aws:SourceAccount to KMS, so a condition on it would silently drop their notifications.
+TOPIC_PUBLISHERS = ("events", "events.rds", "backup")
+AUTOSCALING_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
 def _key_policy(account_id: pulumi.Output[str], region: str, services: list[str]) -> dict:
-    """The account administers the key; the named AWS services may use it in this account only."""
+    """The account administers the key; each named service may use it, scoped as that service documents."""
     root = pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
     statements: list[dict] = [
         {
@@ -85,15 +96,63 @@ def _key_policy(account_id: pulumi.Output[str], region: str, services: list[str]
             "Resource": "*",
         },
     ]
-    service_principals = [f"logs.{region}.amazonaws.com" if s == "logs" else f"{s}.amazonaws.com" for s in services]
-    statements.append(
-        {
-            "Sid": "ServicesUseInThisAccount",
-            "Effect": "Allow",
-            "Principal": {"Service": service_principals},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }
-    )
+    for service in services:
+        statements += _service_statements(service, account_id, region)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _service_statements(service: str, account_id: pulumi.Output[str], region: str) -> list[dict]:
+    def allow(sid: str, principal: Any, actions: list[str], condition: dict | None = None) -> dict:
+        statement = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": actions, "Resource": "*"}
+        return {**statement, "Condition": condition} if condition else statement
+
+    if service == "logs":  # CloudWatch Logs names the log group in the encryption context
+        log_groups = pulumi.Output.concat("arn:aws:logs:", region, ":", account_id, ":log-group:*")
+        return [
+            allow(
+                "CloudWatchLogsInThisAccount",
+                {"Service": f"logs.{region}.amazonaws.com"},
+                USE,
+                {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            )
+        ]
+    if service == "cloudtrail":  # CloudTrail names the trail in the encryption context
+        trails = pulumi.Output.concat("arn:aws:cloudtrail:*:", account_id, ":trail/*")
+        return [
+            allow(
+                "CloudTrailInThisAccount",
+                {"Service": "cloudtrail.amazonaws.com"},
+                ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails}},
+            )
+        ]
+    if service == "cloudwatch":  # alarm notifications to encrypted topics
+        return [
+            allow(
+                "CloudWatchAlarmsInThisAccount",
+                {"Service": "cloudwatch.amazonaws.com"},
+                ["kms:Decrypt", "kms:GenerateDataKey*"],
+                {"StringEquals": {"aws:SourceAccount": account_id}},
+            )
+        ]
+    if service in TOPIC_PUBLISHERS:
+        sid = "".join(part.capitalize() for part in service.split(".")) + "PublishesToTopics"
+        return [allow(sid, {"Service": f"{service}.amazonaws.com"}, ["kms:Decrypt", "kms:GenerateDataKey*"])]
+    if service == "autoscaling":
+        # Auto Scaling launches instances with encrypted volumes as its service-linked role. Matching
+        # the role by aws:PrincipalArn (not as Principal) keeps the policy valid in an account where
+        # that role does not exist yet; AWS creates it on first use.
+        in_account = {
+            "StringEquals": {"kms:CallerAccount": account_id},
+            "ArnEquals": {"aws:PrincipalArn": pulumi.Output.concat("arn:aws:iam::", account_id, ":", AUTOSCALING_ROLE)},
+        }
+        return [
+            allow("AutoScalingUsesForVolumes", {"AWS": "*"}, USE, in_account),
+            allow(
+                "AutoScalingGrantsForVolumes",
+                {"AWS": "*"},
+                ["kms:CreateGrant"],
+                {**in_account, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ]
+    raise ValueError(f"no key-policy statement for service {service!r}")

@@ -22,12 +22,50 @@ def test_longer_rotation_from_config_is_kept(plan):
     )
 
 
-def test_key_policy_lets_logs_service_use_logs_key_in_own_account(plan):
-    policy = json.loads(plan("dev").named(KEY, "logs").inputs["policy"])
-    services = next(s for s in policy["Statement"] if s["Sid"] == "ServicesUseInThisAccount")
-    assert "logs.us-east-1.amazonaws.com" in services["Principal"]["Service"]
-    assert services["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
-    assert "kms:*" not in services["Action"]
+def _statements(plan, key):
+    return {s["Sid"]: s for s in json.loads(plan.named(KEY, key).inputs["policy"])["Statement"]}
+
+
+def test_logs_key_is_scoped_to_this_accounts_log_groups_and_trails(plan):
+    statements = _statements(plan("dev"), "logs")
+    logs = statements["CloudWatchLogsInThisAccount"]
+    assert logs["Principal"]["Service"] == "logs.us-east-1.amazonaws.com"
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        "arn:aws:logs:us-east-1:123456789012:log-group:*"
+    )
+    trail = statements["CloudTrailInThisAccount"]
+    assert trail["Condition"]["StringLike"]["kms:EncryptionContext:aws:cloudtrail:arn"] == (
+        "arn:aws:cloudtrail:*:123456789012:trail/*"
+    )
+    assert set(statements) == {"AccountAdministers", "CloudWatchLogsInThisAccount", "CloudTrailInThisAccount"}
+
+
+def test_alerts_key_lets_every_publisher_reach_encrypted_topics(plan):
+    statements = _statements(plan("dev"), "alerts")
+    alarms = statements["CloudWatchAlarmsInThisAccount"]
+    assert alarms["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    for sid, service in (
+        ("EventsPublishesToTopics", "events.amazonaws.com"),
+        ("EventsRdsPublishesToTopics", "events.rds.amazonaws.com"),
+        ("BackupPublishesToTopics", "backup.amazonaws.com"),
+    ):
+        # These services send no aws:SourceAccount to KMS: a condition on it would drop their messages.
+        assert statements[sid]["Principal"]["Service"] == service
+        assert "Condition" not in statements[sid]
+        assert statements[sid]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_data_key_lets_autoscaling_launch_encrypted_volumes(plan):
+    statements = _statements(plan("staging"), "data")
+    role = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    use, grant = statements["AutoScalingUsesForVolumes"], statements["AutoScalingGrantsForVolumes"]
+    for statement in (use, grant):
+        assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"] == role
+        assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == "123456789012"
+    assert "kms:GenerateDataKey*" in use["Action"]
+    assert grant["Action"] == ["kms:CreateGrant"]
+    assert grant["Condition"]["Bool"]["kms:GrantIsForAWSResource"] == "true"
+    assert "kms:*" not in use["Action"]
 
 
 def test_prod_has_protected_dr_region_keys(plan):

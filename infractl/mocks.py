@@ -116,7 +116,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
         extra = _AWS_EXTRAS.get(args.typ)
         if extra:
             state.update(extra(physical, region, arn, inputs))
-        return resource_id, state
+        return state["id"], state
 
 
 def _rds_instance(physical: str, region: str, arn: str, inputs: dict) -> dict:
@@ -232,4 +232,13 @@ _AWS_EXTRAS = {
         "arn": f"arn:aws:autoscaling:{r}:{ACCOUNT_ID}:autoScalingGroup:{_digest(p, length=8)}:autoScalingGroupName/{p}"
     },
     "aws:ec2/launchTemplate:LaunchTemplate": lambda p, r, a, i: {"latestVersion": 1, "defaultVersion": 1},
+    "aws:appconfig/application:Application": lambda p, r, a, i: {
+        "id": _digest(p, length=7),
+        "arn": f"arn:aws:appconfig:{r}:{ACCOUNT_ID}:application/{_digest(p, length=7)}",
+    },
+    "aws:appconfig/environment:Environment": lambda p, r, a, i: {"environmentId": _digest(p, "env", length=7)},
+    "aws:appconfig/configurationProfile:ConfigurationProfile": lambda p, r, a, i: {
+        "configurationProfileId": _digest(p, "profile", length=7)
+    },
+    "aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion": lambda p, r, a, i: {"versionNumber": 1},
 }

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import COLORS, TIERS, PlatformConfig, Tier
+from .feature_flags import FeatureFlags
 from .iam import assume_role_policy, policy_document
 from .load_balancer import POOLED_TIERS, BlueGreenLoadBalancer
 from .logs import AppLogs
@@ -63,6 +64,7 @@ class Compute(pulumi.ComponentResource):
         queue: WorkQueue,
         app_logs: AppLogs,
         secret_arns: list[pulumi.Input[str]],
+        flags: FeatureFlags,
         service_env: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -70,7 +72,7 @@ class Compute(pulumi.ComponentResource):
         beside the app settings; ``secret_arns`` are the secrets the instances may read."""
         super().__init__("platform:aws:Compute", name, None, opts)
         self._cfg, self._lb, self._queue = cfg, load_balancer, queue
-        self._instance_role(key, queue, app_logs, secret_arns)
+        self._instance_role(key, queue, app_logs, secret_arns, flags)
         user_data = pulumi.Output.all(**service_env).apply(lambda resolved: _user_data(cfg, resolved))
         self.launch_templates = {tier: self._launch_template(tier, network, key, user_data) for tier in TIERS}
 
@@ -95,7 +97,12 @@ class Compute(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _instance_role(
-        self, key: aws.kms.Key, queue: WorkQueue, app_logs: AppLogs, secret_arns: list[pulumi.Input[str]]
+        self,
+        key: aws.kms.Key,
+        queue: WorkQueue,
+        app_logs: AppLogs,
+        secret_arns: list[pulumi.Input[str]],
+        flags: FeatureFlags,
     ) -> None:
         """One role for the app instances: managed SSM/agent policies plus exactly the app's own resources."""
         child = pulumi.ResourceOptions(parent=self)
@@ -124,7 +131,25 @@ class Compute(pulumi.ComponentResource):
                     "Action": "secretsmanager:GetSecretValue",
                     "Resource": list(secret_arns),
                 },
-                {"Sid": "DecryptWithDataKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key.arn},
+                {
+                    "Sid": "UseDataKey",
+                    "Effect": "Allow",
+                    # Decrypt secrets, flags and messages; GenerateDataKey to send to the encrypted queue.
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": key.arn,
+                },
+                {
+                    "Sid": "ReadFeatureFlags",
+                    "Effect": "Allow",
+                    "Action": ["appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration"],
+                    "Resource": pulumi.Output.concat(
+                        flags.application.arn,
+                        "/environment/",
+                        flags.environment.environment_id,
+                        "/configuration/",
+                        flags.profile.configuration_profile_id,
+                    ),
+                },
                 {
                     "Sid": "ConsumeWorkQueue",
                     "Effect": "Allow",

@@ -45,7 +45,15 @@ class AwsEnvironment(pulumi.ComponentResource):
         app_logs = AppLogs("logs", cfg, key=keys.logs, opts=child)
         audit = AuditTrail("audit", cfg, logs_key=keys.logs, opts=child)
 
-        database = Database("database", cfg, network=network, key=keys.data, logs_key=keys.logs, opts=child)
+        database = Database(
+            "database",
+            cfg,
+            network=network,
+            key=keys.data,
+            logs_key=keys.logs,
+            password=secrets.database_password,
+            opts=child,
+        )
         cache = Cache(
             "cache",
             cfg,
@@ -56,6 +64,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             opts=child,
         )
         queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
+        flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
         load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, network=network, opts=child)
         compute = Compute(
             "compute",
@@ -65,18 +74,22 @@ class AwsEnvironment(pulumi.ComponentResource):
             load_balancer=load_balancer,
             queue=queue,
             app_logs=app_logs,
-            secret_arns=[database.secret_arn, secrets.cache_secret_arn, secrets.jwt_secret_arn],
+            secret_arns=[secrets.database_secret_arn, secrets.cache_secret_arn, secrets.jwt_secret_arn],
+            flags=flags,
             service_env={
                 "AWS_REGION": cfg.aws.region,
                 "DATABASE_HOST": database.instance.address,
                 "DATABASE_PORT": str(cfg.database.port),
                 "DATABASE_NAME": cfg.database.name,
-                "DATABASE_SECRET_ARN": database.secret_arn,
+                "DATABASE_SECRET_ARN": secrets.database_secret_arn,
                 "REDIS_HOST": cache.replication_group.primary_endpoint_address,
                 "REDIS_PORT": str(cfg.cache.port),
                 "REDIS_AUTH_SECRET_ARN": secrets.cache_secret_arn,
                 "JWT_SECRET_ARN": secrets.jwt_secret_arn,
                 "WORKER_QUEUE_URL": queue.queue.url,
+                "APPCONFIG_APPLICATION_ID": flags.application.id,
+                "APPCONFIG_ENVIRONMENT_ID": flags.environment.environment_id,
+                "APPCONFIG_PROFILE_ID": flags.profile.configuration_profile_id,
             },
             opts=child,
         )
@@ -121,7 +134,6 @@ class AwsEnvironment(pulumi.ComponentResource):
             replica=replica,
             opts=child,
         )
-        flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
         roles = AccessRoles("access", cfg, opts=child)
 
         self.outputs = EnvironmentOutputs(
@@ -132,7 +144,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             database_endpoint=database.instance.address,
             database_port=database.instance.port,
             database_name=cfg.database.name,
-            database_secret_id=database.secret_arn,
+            database_secret_id=secrets.database_secret_arn,
             cache_endpoint=cache.replication_group.primary_endpoint_address,
             cache_port=cfg.cache.port,
             cache_secret_id=secrets.cache_secret_arn,

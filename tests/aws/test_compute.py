@@ -184,6 +184,7 @@ def test_user_data_tells_the_app_where_its_services_are(plan):
     assert env["REDIS_AUTH_SECRET_ARN"] == outputs["aws_cache_secret_id"].value
     assert env["WORKER_QUEUE_URL"] == outputs["aws_worker_queue_id"].value
     assert env["JWT_SECRET_ARN"].startswith("arn:aws:secretsmanager:us-east-1:")
+    assert env["APPCONFIG_APPLICATION_ID"] == outputs["aws_feature_flags_id"].value
     assert not any(value == "[secret]" for value in env.values())  # references only, never credentials
 
 
@@ -198,7 +199,13 @@ def test_instance_role_is_scoped_to_the_apps_resources(plan):
     assert p.outputs["aws_cache_secret_id"].value in secrets["Resource"]
     jwt = p.named("aws:secretsmanager/secret:Secret", "jwt-signing-key")
     assert jwt.urn in role_policy.property_dependencies["policy"]
-    assert statements["DecryptWithDataKey"]["Resource"] == p.outputs["aws_kms_key_id"].value
+    assert statements["UseDataKey"]["Resource"] == p.outputs["aws_kms_key_id"].value
+    assert statements["UseDataKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]  # send to the encrypted queue
+    flags = statements["ReadFeatureFlags"]
+    app_id = p.outputs["aws_feature_flags_id"].value
+    assert flags["Resource"].startswith(f"arn:aws:appconfig:us-east-1:123456789012:application/{app_id}/environment/")
+    assert "/configuration/" in flags["Resource"]
+    assert flags["Action"] == ["appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration"]
     queue_name = p.named("aws:sqs/queue:Queue", "work").inputs["name"]
     assert statements["ConsumeWorkQueue"]["Resource"] == f"arn:aws:sqs:us-east-1:123456789012:{queue_name}"
     log_names = p.outputs["aws_app_log_group_names"].value.values()

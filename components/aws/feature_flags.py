@@ -87,7 +87,9 @@ def flag_document(flags: dict[str, FeatureFlag]) -> dict[str, Any]:
     """AppConfig's feature-flag document: definitions with constrained attributes, and their values.
 
     AppConfig keys must start with a lowercase letter, so ``NEW_COMPANY_MANAGEMENT`` is keyed
-    ``new_company_management`` and keeps its SPEC.md spelling as the display name.
+    ``new_company_management`` and keeps its SPEC.md spelling as the display name. An empty
+    ``allowlist`` is left out of the values: AppConfig's schema checks arrays against "all
+    strings" oneOf "all numbers", which an empty array matches twice, so it would be rejected.
     """
     attributes = {
         "rolloutPercentage": {"constraints": {"type": "number", "minimum": 0, "maximum": 100}},
@@ -96,12 +98,13 @@ def flag_document(flags: dict[str, FeatureFlag]) -> dict[str, Any]:
     return {
         "version": "1",
         "flags": {name.lower(): {"name": name, "attributes": attributes} for name in flags},
-        "values": {
-            name.lower(): {
-                "enabled": flag.enabled,
-                "rolloutPercentage": flag.rollout_percentage,
-                "allowlist": flag.allowlist,
-            }
-            for name, flag in flags.items()
-        },
+        "values": {name.lower(): _flag_values(flag) for name, flag in flags.items()},
     }
+
+
+def _flag_values(flag: FeatureFlag) -> dict[str, Any]:
+    """One flag's values, without ``allowlist`` when it is empty (the attribute is optional)."""
+    values: dict[str, Any] = {"enabled": flag.enabled, "rolloutPercentage": flag.rollout_percentage}
+    if flag.allowlist:
+        values["allowlist"] = flag.allowlist
+    return values

@@ -68,7 +68,7 @@ class ConfigBucket(pulumi.ComponentResource):
             tags=cfg.tags_for("config"),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{name}-replication",
             role=self.replication_role.id,
             policy=policy_document(
@@ -118,7 +118,9 @@ class ConfigBucket(pulumi.ComponentResource):
                     },
                 }
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, replica.versioning]),
+            # S3 needs both buckets versioned, and the role's permissions in place before the first
+            # object is written, or that object fails to replicate while IAM propagates.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, replica.versioning, policy]),
         )
 
 

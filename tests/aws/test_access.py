@@ -8,6 +8,8 @@ import pytest
 
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/platform/prod/platform-prod-boundary"
 ROLES = ("viewer", "developer", "admin")
 READ_VERBS = ("Describe", "Get", "List", "FilterLogEvents", "StartQuery", "StopQuery")
 
@@ -57,30 +59,99 @@ def test_each_role_builds_on_the_one_below(plan):
     viewer, developer, admin = (_allowed(p, role) for role in ROLES)
     assert viewer < developer < admin
     assert {"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"} <= developer
-    assert {"autoscaling:StartInstanceRefresh", "appconfig:StartDeployment", "ssm:SendCommand"} <= developer
+    assert {"autoscaling:StartInstanceRefresh", "appconfig:StartDeployment"} <= developer
     assert not any(action.startswith("iam:") for action in developer)
     assert {"iam:CreateRole", "iam:CreateUser", "iam:PutRolePolicy"} <= admin
 
 
+def test_only_admin_runs_shell_commands_on_instances(plan):
+    p = plan("staging")
+    assert "ssm:SendCommand" not in _allowed(p, "developer") | _allowed(p, "viewer")
+    assert "ssm:SendCommand" in _allowed(p, "admin")
+    statements = {s["Sid"]: s for s in _statements(p, "admin")}
+    on_instances = statements["RunCommandsOnTaggedInstances"]
+    assert on_instances["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "staging"}}
+    assert statements["RunCommandsWithShellDocument"]["Resource"] == (
+        "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"
+    )
+
+
 def test_deploy_actions_only_on_this_environments_resources(plan):
     for s in _statements(plan("staging"), "developer"):
-        if s["Sid"] == "Monitor":
-            continue
-        scoped_by_tag = s.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceTag/environment")
-        assert scoped_by_tag == "staging" or s["Resource"] == "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"
+        if s["Sid"] != "Monitor":
+            assert s["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "staging"}}
 
 
 def test_admin_manages_identities_only_under_the_environment_path_and_tag(plan):
     statements = {s["Sid"]: s for s in _statements(plan("prod"), "admin")}
     paths = ["arn:aws:iam::123456789012:role/platform/prod/*", "arn:aws:iam::123456789012:user/platform/prod/*"]
     manage, create = statements["ManageEnvironmentIdentities"], statements["CreateEnvironmentIdentities"]
-    assert manage["Resource"] == create["Resource"] == paths
+    tag, grant = statements["TagEnvironmentIdentities"], statements["GrantWithinBoundary"]
+    assert manage["Resource"] == create["Resource"] == tag["Resource"] == grant["Resource"] == paths
     assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "prod"}}
-    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/environment": "prod"}}
+    assert tag["Condition"] == {"StringEquals": {"aws:RequestTag/environment": "prod"}}
+    assert create["Condition"]["StringEquals"]["aws:RequestTag/environment"] == "prod"
+    assert grant["Condition"]["StringEquals"]["aws:ResourceTag/environment"] == "prod"
     deny = statements["DenyChangingAccessRoles"]
     assert deny["Effect"] == "Deny"
     assert deny["Resource"] == [f"arn:aws:iam::123456789012:role/platform/prod/platform-prod-{r}" for r in ROLES]
-    assert not any(a.startswith("iam:") for s in statements.values() if s["Resource"] == "*" for a in s["Action"])
+    assert not any(
+        a.startswith("iam:")
+        for s in statements.values()
+        if s["Effect"] == "Allow" and s["Resource"] == "*"
+        for a in s["Action"]
+    )
+
+
+def test_admin_creates_and_grants_only_within_the_boundary(plan):
+    p = plan("prod")
+    boundary = p.named(MANAGED_POLICY, "boundary")
+    assert boundary.inputs["path"] == "/platform/prod/"
+    admin = p.named(POLICY, "admin")
+    assert boundary.urn in admin.property_dependencies["policy"]
+    statements = {s["Sid"]: s for s in _statements(p, "admin")}
+    bounded = {
+        action
+        for s in statements.values()
+        if s["Effect"] == "Allow"
+        and s.get("Condition", {}).get("StringEquals", {}).get("iam:PermissionsBoundary") == BOUNDARY_ARN
+        for action in s["Action"]
+    }
+    assert bounded == {
+        "iam:CreateRole",
+        "iam:CreateUser",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:PutUserPermissionsBoundary",
+    }
+    # No other allow statement grants any of them without the boundary.
+    for s in statements.values():
+        if s["Effect"] == "Allow" and "iam:PermissionsBoundary" not in s.get("Condition", {}).get("StringEquals", {}):
+            assert not bounded & set([s["Action"]] if isinstance(s["Action"], str) else s["Action"]), s["Sid"]
+
+
+def test_admin_cannot_remove_or_edit_the_boundary(plan):
+    statements = {s["Sid"]: s for s in _statements(plan("prod"), "admin")}
+    remove, edit = statements["DenyRemovingBoundary"], statements["DenyEditingBoundary"]
+    assert remove["Effect"] == edit["Effect"] == "Deny"
+    assert set(remove["Action"]) == {"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}
+    assert remove["Resource"] == "*"
+    assert set(edit["Action"]) == {
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+    }
+    assert edit["Resource"] == BOUNDARY_ARN
+
+
+def test_boundary_caps_created_identities_at_developer_level(plan):
+    p = plan("prod")
+    ceiling = json.loads(p.named(MANAGED_POLICY, "boundary").inputs["policy"])["Statement"]
+    assert ceiling == _statements(p, "developer")
 
 
 def test_role_arns_are_exported(plan):

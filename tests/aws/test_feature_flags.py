@@ -21,7 +21,7 @@ def test_document_has_spec_flags_with_rollout_and_allowlist():
         "rolloutPercentage": 0,
         "allowlist": ["company1", "company2"],
     }
-    assert document["values"]["real_time_alerts"]["allowlist"] == []
+    assert "allowlist" not in document["values"]["real_time_alerts"]
     for flag in document["flags"].values():
         attributes = flag["attributes"]
         assert attributes["rolloutPercentage"]["constraints"] == {"type": "number", "minimum": 0, "maximum": 100}
@@ -41,16 +41,35 @@ def test_document_follows_configured_flags():
     assert set(document["flags"]) == set(document["values"])
 
 
+def test_empty_allowlists_are_omitted_because_appconfig_rejects_them():
+    cfg = parse(
+        {
+            "environment": "dev",
+            "featureFlags": {
+                "flags": {
+                    "EMPTY": {"enabled": True, "rolloutPercentage": 50, "allowlist": []},
+                    "LISTED": {"enabled": True, "rolloutPercentage": 50, "allowlist": ["acme"]},
+                }
+            },
+        }
+    )
+    values = flag_document(cfg.feature_flags.flags)["values"]
+    assert values["empty"] == {"enabled": True, "rolloutPercentage": 50}
+    assert values["listed"]["allowlist"] == ["acme"]
+    assert "allowlist" not in values["advanced_monitoring"]  # SPEC.md's flags with an empty allowlist
+
+
 def test_hosted_version_is_a_feature_flags_profile_for_the_environment(plan):
     p = plan("staging")
     profile = p.named("aws:appconfig/configurationProfile:ConfigurationProfile", "flags")
     assert (profile.inputs["type"], profile.inputs["locationUri"]) == ("AWS.AppConfig.FeatureFlags", "hosted")
-    assert p.named("aws:appconfig/environment:Environment", "flags").inputs["name"] == "staging"
+    environment = p.named("aws:appconfig/environment:Environment", "flags")
+    assert environment.inputs["name"] == "staging"
     version = p.named("aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion", "flags")
     assert version.inputs["contentType"] == "application/json"
     assert version.inputs["content"]  # secret in state, so only its presence is visible here
     assert profile.urn in version.property_dependencies["configurationProfileId"]
-    assert p.outputs["aws_feature_flags_id"].value == "platform-staging"
+    assert p.outputs["aws_feature_flags_id"].value == environment.inputs["applicationId"]  # the application's id
 
 
 def test_strategy_is_linear_from_config(plan):

@@ -76,6 +76,8 @@ def test_replication_role_is_scoped_to_the_two_buckets_and_keys(plan):
     assert role.urn in p.named(REPLICATION, "config").property_dependencies["role"]
     policy = p.named("aws:iam/rolePolicy:RolePolicy", "config-replication")
     assert role.urn in policy.property_dependencies["role"]
+    # Replication waits for the role's permissions, so the first objects do not fail to replicate.
+    assert policy.urn in p.named(REPLICATION, "config").dependencies
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     source = "arn:aws:s3:::" + p.outputs["aws_config_bucket_name"].value
     replica = "arn:aws:s3:::" + p.outputs["aws_dr_config_bucket_name"].value

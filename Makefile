@@ -1,4 +1,5 @@
-# The two fresh-machine commands are `make plan STACK=dev` and `make test`; both set up first.
+# The two fresh-machine commands are `make plan STACK=dev` (offline plan, then the policy gate)
+# and `make test`; both set up first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,6 +17,7 @@ $(VENV)/.installed: requirements.txt
 
 plan: setup
 	$(BIN)/python -m infractl plan --stack $(STACK)
+	$(BIN)/python -m infractl policy --stack $(STACK)
 
 test: setup lint
 	$(BIN)/python -m pytest -n auto

@@ -34,11 +34,14 @@ class AwsEnvironment(pulumi.ComponentResource):
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:aws:Environment", cfg.name(), None, opts)
         primary = aws.Provider("aws", region=cfg.aws.region, opts=pulumi.ResourceOptions(parent=self))
-        dr = aws.Provider("aws-dr", region=cfg.aws.dr_region, opts=pulumi.ResourceOptions(parent=self))
+        dr = (
+            aws.Provider("aws-dr", region=cfg.aws.dr_region, opts=pulumi.ResourceOptions(parent=self))
+            if cfg.disaster_recovery.enabled
+            else None
+        )
         child = pulumi.ResourceOptions(parent=self, providers={"aws": primary})
-        dr_enabled = cfg.disaster_recovery.enabled
 
-        keys = Keys("keys", cfg, dr_provider=dr if dr_enabled else None, opts=child)
+        keys = Keys("keys", cfg, dr_provider=dr, opts=child)
         network = Network("network", cfg, cidr=str(cfg.aws.vpc_cidr), logs_key=keys.logs, public=True, opts=child)
         secrets = AppSecrets("secrets", cfg, key=keys.data, opts=child)
         alerting = Alerting("alerting", cfg, key=keys.alerts, opts=child)
@@ -93,16 +96,14 @@ class AwsEnvironment(pulumi.ComponentResource):
             },
             opts=child,
         )
-        config_bucket = ConfigBucket(
-            "config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr if dr_enabled else None, opts=child
-        )
+        config_bucket = ConfigBucket("config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr, opts=child)
         backups = (
             Backups(
                 "backup",
                 cfg,
                 key=keys.data,
                 dr_key=keys.dr_data,
-                dr_provider=dr if cfg.backup.copy_to_dr else None,
+                dr_provider=dr if cfg.backup.copy_to_dr else None,  # config: copyToDr needs DR on
                 database_arn=database.instance.arn,
                 config_bucket_arn=config_bucket.bucket.arn,
                 alerting=alerting,
@@ -112,7 +113,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             else None
         )
         replica = None
-        if dr_enabled:
+        if dr is not None:
             assert keys.dr_data is not None and keys.dr_logs is not None  # Keys makes them when given the DR provider
             dr_child = pulumi.ResourceOptions(parent=self, providers={"aws": dr})
             dr_network = Network(
@@ -164,7 +165,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.application.id,
             access_role_ids={role: r.arn for role, r in roles.roles.items()},
             backup_vault_name=backups.vault.name if backups else None,
-            dr_region=cfg.aws.dr_region if dr_enabled else None,
+            dr_region=cfg.aws.dr_region if dr is not None else None,
             dr_database_endpoint=replica.instance.address if replica else None,
             dr_database_id=replica.instance.identifier if replica else None,
             dr_backup_vault_name=backups.dr_vault.name if backups and backups.dr_vault else None,

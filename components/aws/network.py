@@ -36,7 +36,7 @@ class Network(pulumi.ComponentResource):
         name: str,
         cfg: PlatformConfig,
         cidr: str,
-        logs_key: aws.kms.Key | None,
+        logs_key: aws.kms.Key,
         public: bool,
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -84,8 +84,7 @@ class Network(pulumi.ComponentResource):
             routes = [{"cidr_block": ANYWHERE_V4, "nat_gateway_id": nat_ids[i % len(nat_ids)]}] if nat_ids else []
             self._route_table(f"private-{i}", routes, [subnet], tags)
         self._route_table("data", [], self.data_subnets, tags)
-        if logs_key is not None:
-            self._flow_logs(logs_key, tags)
+        self._flow_logs(logs_key, tags)
 
         app_port, vpc_cidr = cfg.compute.app_port, cidr
         self.lb_sg = (

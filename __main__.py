@@ -17,3 +17,8 @@ pulumi.export("traffic_weights", settings.blue_green.weights)
 
 for cloud in settings.clouds:
     outputs.export(cloud, clouds.deploy(cloud, settings))
+
+if settings.kubernetes.enabled:
+    from components import kubernetes  # imported only when used, like each cloud's SDK
+
+    kubernetes.export(kubernetes.deploy(settings))

@@ -160,6 +160,7 @@ CLOUDWATCH_RETENTION_DAYS = frozenset(
 SSH_ALLOWED_RANGE = ipaddress.IPv4Network("10.0.0.0/8")
 K8S_CPU = re.compile(r"^\d+(\.\d+)?m?$")
 K8S_MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)?$")
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class ConfigError(pulumi.RunError):
@@ -220,18 +221,109 @@ class AwsConfig(Model):
 
 
 class AzureConfig(Model):
+    """Azure sizes, addressing and identities (components/azure). SPEC numbers stay in the shared sections."""
+
     location: str = "eastus"
     dr_location: str = "westus2"
+    address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.2.0.0/16")
+    dr_address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.3.0.0/16")
+    zones: list[Literal["1", "2", "3"]] = Field(["1", "2", "3"], min_length=1)
+    vm_sizes: dict[Tier, str] = {"web": "Standard_B2s", "api": "Standard_B2ms", "worker": "Standard_B2s"}
+    vm_image: dict[str, str] = {
+        "publisher": "Canonical",
+        "offer": "ubuntu-24_04-lts",
+        "sku": "server",
+        "version": "latest",
+    }
+    admin_username: str = Field("platform", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    ssh_public_key: str = Field("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyReplaceMe platform", pattern=r"^ssh-")
+    postgres_sku: str = Field("Standard_B2s", pattern=r"^Standard_")
+    postgres_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
+    redis_sku: Literal["Basic", "Standard", "Premium"] = "Standard"
+    redis_capacity: int = Field(1, ge=0, le=6)
+    redis_version: Literal["6"] = "6"  # the newest Azure Cache for Redis offers; 7.x is Azure Managed Redis only
+    gateway_capacity: dict[Literal["min", "max"], int] = {"min": 1, "max": 2}
+    tls_policy: str = Field("AppGwSslPolicy20220101S", pattern=r"^AppGwSslPolicy2022")
+    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    certificate_secret_id: str = Field(
+        "https://platform-certificates.vault.azure.net/secrets/platform-tls",
+        pattern=r"^https://[a-z0-9-]+\.vault\.azure\.net/secrets/[A-Za-z0-9-]+(/[0-9a-f]{32})?$",
+    )
+    key_expiry_days: int = Field(90, ge=28, le=3650)
+    group_object_ids: dict[Literal["admin", "developer", "viewer"], Annotated[str, Field(pattern=UUID)]] = {}
 
     _check_location = field_validator("location", "dr_location")(_region_validator(AZURE_LOCATIONS, "Azure location"))
 
+    @field_validator("vm_sizes")
+    @classmethod
+    def _every_tier_sized(cls, sizes: dict[Tier, str]) -> dict[Tier, str]:
+        missing = [tier for tier in TIERS if tier not in sizes]
+        if missing:
+            raise ValueError(f"needs a VM size for {', '.join(missing)}")
+        return sizes
+
+    @model_validator(mode="after")
+    def _distinct_locations(self) -> AzureConfig:
+        if self.location == self.dr_location:
+            raise ValueError(f"drLocation must differ from location ({self.location})")
+        if self.address_space.overlaps(self.dr_address_space):
+            raise ValueError(f"drAddressSpace {self.dr_address_space} overlaps addressSpace {self.address_space}")
+        if self.gateway_capacity.get("min", 1) > self.gateway_capacity.get("max", 2):
+            raise ValueError("gatewayCapacity.min must be <= gatewayCapacity.max")
+        return self
+
 
 class GcpConfig(Model):
+    """GCP project, sizes, addressing and identities (components/gcp). SPEC numbers stay in the shared sections.
+
+    Address ranges default apart from AWS's and Azure's so the clouds can be peered later.
+    """
+
     project: str = Field("platform-example", pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     region: str = "us-central1"
     dr_region: str = "us-east1"
+    subnet_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.4.0.0/20")
+    dr_subnet_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.5.0.0/20")
+    private_services_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.6.0.0/16")  # Cloud SQL, Memorystore
+    machine_types: dict[Tier, str] = {"web": "e2-medium", "api": "e2-standard-2", "worker": "e2-medium"}
+    boot_image: str = Field("projects/debian-cloud/global/images/family/debian-12", pattern=r"^projects/[a-z0-9-]+/")
+    database_tier: str = Field("db-custom-1-3840", pattern=r"^db-")
+    database_backup_start_time: str = Field("03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # UTC
+    redis_tier: Literal["BASIC", "STANDARD_HA"] = "STANDARD_HA"
+    redis_memory_gb: int = Field(1, ge=1, le=300)  # read replicas need 5 GB or more
+    redis_version: Literal["REDIS_7_0", "REDIS_7_2"] = "REDIS_7_2"  # Memorystore's 7.x versions
+    ssl_policy_profile: Literal["MODERN", "RESTRICTED"] = "RESTRICTED"
+    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    group_emails: dict[
+        Literal["admin", "developer", "viewer"], list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]]
+    ] = {}
 
     _check_region = field_validator("region", "dr_region")(_region_validator(GCP_REGIONS, "GCP region"))
+
+    @field_validator("machine_types")
+    @classmethod
+    def _every_tier_sized(cls, types: dict[Tier, str]) -> dict[Tier, str]:
+        missing = [tier for tier in TIERS if tier not in types]
+        if missing:
+            raise ValueError(f"needs a machine type for {', '.join(missing)}")
+        return types
+
+    @model_validator(mode="after")
+    def _distinct_regions_and_ranges(self) -> GcpConfig:
+        if self.region == self.dr_region:
+            raise ValueError(f"drRegion must differ from region ({self.region})")
+        ranges = {
+            "subnetCidr": self.subnet_cidr,
+            "drSubnetCidr": self.dr_subnet_cidr,
+            "privateServicesCidr": self.private_services_cidr,
+        }
+        for (a, first), (b, second) in itertools.combinations(ranges.items(), 2):
+            if first.overlaps(second):
+                raise ValueError(f"{b} {second} overlaps {a} {first}")
+        for key, cidr in ranges.items():
+            if not cidr.is_private:
+                raise ValueError(f"{key} {cidr} is not a private range")
+        return self
 
 
 class DatabaseConfig(Model):
@@ -505,7 +597,50 @@ class AppSettings(Model):
 
 
 class KubernetesConfig(Model):
+    """The platform's workloads on a Kubernetes cluster (components/kubernetes).
+
+    No kubeconfig and no context means the provider's default: ``$KUBECONFIG`` or ``~/.kube/config``.
+    Quotas left unset are derived from the tiers: limit x maxSize x both colours. Egress CIDRs left
+    empty fall back to the VPC CIDR when AWS is a cloud of the stack; in-cluster database/cache pods
+    (label ``role: database`` / ``role: cache``) are always reachable.
+    """
+
     enabled: bool = False
+    kubeconfig: str | None = Field(None, min_length=1)  # a kubeconfig file path, or its contents
+    context: str | None = Field(None, min_length=1)
+    namespace: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # default platform-<env>
+    images: dict[Tier, str] = {
+        "web": "ghcr.io/example/platform-web:1.0.0",
+        "api": "ghcr.io/example/platform-api:1.0.0",
+        "worker": "ghcr.io/example/platform-worker:1.0.0",
+    }
+    ingress_namespace: str = Field("ingress-nginx", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    monitoring_namespace: str = Field("monitoring", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    quota_cpu: str | None = Field(None, pattern=K8S_CPU.pattern)
+    quota_memory: str | None = Field(None, pattern=K8S_MEMORY.pattern)
+    quota_pods: int | None = Field(None, ge=1)
+    api_requests_metric: str = Field("http_requests_per_target", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:.-]*$")
+    worker_queue_metric: str = Field("worker_queue_messages_visible", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:.-]*$")
+    database_cidrs: list[ipaddress.IPv4Network] = []
+    cache_cidrs: list[ipaddress.IPv4Network] = []
+    pdb_min_available_percent: int = Field(50, ge=0, le=100)
+
+    @field_validator("images")
+    @classmethod
+    def _pinned_images(cls, images: dict[Tier, str]) -> dict[Tier, str]:
+        for tier in TIERS:
+            image = images.get(tier, "")
+            if not re.search(r"(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$", image) or image.endswith(":latest"):
+                raise ValueError(f"{tier}: needs an image pinned to a tag (not latest) or digest, e.g. repo/web:1.2.3")
+        return images
+
+    @field_validator("database_cidrs", "cache_cidrs")
+    @classmethod
+    def _private_cidrs(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+        for cidr in cidrs:
+            if not cidr.is_private:
+                raise ValueError(f"{cidr} is not a private range; data stores are never reached over the internet")
+        return cidrs
 
 
 class PlatformConfig(Model):
@@ -588,9 +723,15 @@ class PlatformConfig(Model):
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "aws": {"availabilityZones": 2},
+        "gcp": {"redisTier": "BASIC"},
         "logging": {"appRetentionDays": 7, "auditRetentionDays": 30},
     },
     "staging": {
+        "azure": {"redisSku": "Premium"},
+        "gcp": {
+            "machineTypes": {"web": "e2-standard-2", "api": "e2-standard-4", "worker": "e2-standard-2"},
+            "databaseTier": "db-custom-2-7680",
+        },
         "database": {"backupRetentionDays": 7},
         "cache": {"snapshotRetentionDays": 7},
         "logging": {"appRetentionDays": 30, "auditRetentionDays": 90},
@@ -598,6 +739,18 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "prod": {
         "aws": {"natGatewayPerZone": True},
+        "azure": {
+            "vmSizes": {"web": "Standard_D2s_v5", "api": "Standard_D4s_v5", "worker": "Standard_D2s_v5"},
+            "postgresSku": "Standard_D2ds_v5",
+            "postgresTier": "GeneralPurpose",
+            "redisSku": "Premium",
+            "gatewayCapacity": {"min": 2, "max": 10},
+        },
+        "gcp": {
+            "machineTypes": {"web": "e2-standard-4", "api": "n2-standard-4", "worker": "e2-standard-4"},
+            "databaseTier": "db-custom-4-15360",
+            "redisMemoryGb": 5,
+        },
         "database": {"highAvailability": True, "deletionProtection": True, "backupRetentionDays": 7},
         "cache": {"snapshotRetentionDays": 7, "replicas": 1, "automaticFailover": True},
         "logging": {"appRetentionDays": 90, "auditRetentionDays": 365},

@@ -13,6 +13,7 @@ import pulumi
 
 ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+GCP_PROJECT_NUMBER = "123456789012"
 
 # Physical names the engine would derive: the first of these inputs that is set.
 _NAME_INPUTS = (
@@ -76,6 +77,14 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"name": region, "region": region, "id": region}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "azure-native:authorization:getClientConfig":
+            tenant = "11111111-1111-1111-1111-111111111111"
+            ids = {"tenantId": tenant, "objectId": tenant, "clientId": tenant}
+            return {**ids, "subscriptionId": AZURE_SUBSCRIPTION}, []
+        if token == "azure-native:redis:listRedisKeys":
+            return {"primaryKey": _digest(token, "primary", length=44), "secondaryKey": _digest(token, length=44)}, []
+        if token in _GCP_CALLS:
+            return _GCP_CALLS[token](dict(args.args)), []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = [f"{region}{z}" for z in "abc"]
             return {"names": zones, "zoneIds": [f"use1-az{i}" for i in range(1, 4)], "id": region}, []
@@ -95,11 +104,23 @@ class RealisticMocks(pulumi.runtime.Mocks):
                 f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', physical)}"
                 f"/providers/{args.typ.split(':')[1]}/{physical}"
             )
-            return resource_id, {"name": physical, "id": resource_id, **inputs}
+            extra = _AZURE_EXTRAS.get(args.typ)
+            state = {"name": physical, "id": resource_id, **inputs}
+            identity = inputs.get("identity")
+            if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+                # Azure answers user-assigned identities as a map keyed by identity id.
+                ids = identity["userAssignedIdentities"]
+                state["identity"] = {**identity, "userAssignedIdentities": {i: _azure_identity(i, {}) for i in ids}}
+            return resource_id, {**state, **(extra(args.name, inputs) if extra else {})}
         if package == "gcp":
-            project = inputs.get("project", "platform-example")
+            provider = self._provider_inputs.get((args.provider or "").rsplit("::", 1)[0], {})
+            project = str(inputs.get("project") or provider.get("project") or "platform-example")
             self_link = f"https://www.googleapis.com/{args.typ.split(':')[1]}/v1/projects/{project}/{physical}"
-            return f"projects/{project}/{physical}", {"name": physical, "selfLink": self_link, **inputs}
+            state = {"name": physical, "selfLink": self_link, "id": f"projects/{project}/{physical}", **inputs}
+            extra = _GCP_EXTRAS.get(args.typ)
+            if extra:
+                state.update(extra(physical, inputs, project, str(provider.get("region", "us-central1"))))
+            return state["id"], state
         return physical, {"name": physical, **inputs}
 
     def _aws(self, args: pulumi.runtime.MockResourceArgs, inputs: dict, physical: str) -> tuple[str, dict]:
@@ -241,4 +262,148 @@ _AWS_EXTRAS = {
         "configurationProfileId": _digest(p, "profile", length=7)
     },
     "aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion": lambda p, r, a, i: {"versionNumber": 1},
+}
+
+
+def _azure_key(name: str, inputs: dict) -> dict:
+    uri = f"https://{inputs.get('vaultName', 'vault')}.vault.azure.net/keys/{inputs.get('keyName', name)}"
+    return {"keyUri": uri, "keyUriWithVersion": f"{uri}/{_digest(name, length=32)}"}
+
+
+def _azure_identity(name: str, inputs: dict) -> dict:
+    principal = f"{_digest(name, length=8)}-0000-4000-8000-{_digest(name, 'p', length=12)}"
+    client = f"{_digest(name, 'c', length=8)}-0000-4000-8000-{_digest(name, 'c', length=12)}"
+    return {"principalId": principal, "clientId": client, "tenantId": "11111111-1111-1111-1111-111111111111"}
+
+
+_AZURE_EXTRAS = {
+    "azure-native:keyvault:Key": _azure_key,
+    "azure-native:managedidentity:UserAssignedIdentity": _azure_identity,
+    "azure-native:dbforpostgresql:Server": lambda n, i: {
+        "fullyQualifiedDomainName": f"{i.get('serverName', n)}.postgres.database.azure.com"
+    },
+    "azure-native:redis:Redis": lambda n, i: {
+        "hostName": f"{i.get('name', n)}.redis.cache.windows.net",
+        "sslPort": 6380,
+    },
+    "azure-native:network:PublicIPAddress": lambda n, i: {
+        "ipAddress": "20.0.0.1",
+        "dnsSettings": {"fqdn": f"{i.get('dnsSettings', {}).get('domainNameLabel', n)}.cloudapp.azure.com"},
+    },
+    "azure-native:keyvault:Vault": lambda n, i: {
+        "properties": {**i.get("properties", {}), "vaultUri": f"https://{i.get('vaultName', n)}.vault.azure.net/"}
+    },
+    "azure-native:appconfiguration:ConfigurationStore": lambda n, i: {
+        "endpoint": f"https://{i.get('configStoreName', n)}.azconfig.io"
+    },
+    "azure-native:operationalinsights:Workspace": lambda n, i: {"customerId": _digest(n, length=32)},
+}
+
+
+def _gcp_ip(name: str, base: str = "10.6") -> str:
+    digest = int(_digest(name, length=4), 16)
+    return f"{base}.{digest % 250 + 1}.{digest // 250 % 250 + 1}"
+
+
+def _gcp_location(inputs: dict, region: str) -> str:
+    return str(inputs.get("location") or inputs.get("region") or region)
+
+
+def _gcp_path(kind: str, key: str, scope: str = "", full_name: bool = False) -> Any:
+    """``projects/<p>/[<scope>/]<kind>/<inputs[key]>`` as the id (and the name, where GCP names it so)."""
+
+    def extra(physical: str, inputs: dict, project: str, region: str) -> dict:
+        where = {
+            "location": f"locations/{_gcp_location(inputs, region)}/",
+            "region": f"regions/{_gcp_location(inputs, region)}/",
+            "global": "global/",
+        }.get(scope, "")
+        path = f"projects/{project}/{where}{kind}/{inputs.get(key, physical)}"
+        return {"id": path, "name": path} if full_name else {"id": path}
+
+    return extra
+
+
+def _gcp_sql(physical: str, inputs: dict, project: str, region: str) -> dict:
+    region = _gcp_location(inputs, region)
+    return {
+        "id": physical,
+        "privateIpAddress": _gcp_ip(physical),
+        "connectionName": f"{project}:{region}:{physical}",
+        "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{physical}",
+    }
+
+
+def _gcp_redis(physical: str, inputs: dict, project: str, region: str) -> dict:
+    tls = inputs.get("transitEncryptionMode") == "SERVER_AUTHENTICATION"
+    readable = inputs.get("readReplicasMode") == "READ_REPLICAS_ENABLED"
+    return {
+        "id": f"projects/{project}/locations/{_gcp_location(inputs, region)}/instances/{physical}",
+        "host": _gcp_ip(physical),
+        "port": 6378 if tls else 6379,
+        "authString": _digest(physical, "auth", length=36),
+        "readEndpoint": _gcp_ip(physical + "-read") if readable else "",
+    }
+
+
+def _gcp_regional(kind: str) -> Any:
+    return lambda physical, inputs, project, region: {
+        kind: f"https://www.googleapis.com/compute/v1/projects/{project}/regions/{_gcp_location(inputs, region)}"
+        f"/instanceGroups/{physical}"
+    }
+
+
+_GCP_EXTRAS = {
+    "gcp:compute/network:Network": _gcp_path("networks", "name", "global"),
+    "gcp:compute/subnetwork:Subnetwork": _gcp_path("subnetworks", "name", "region"),
+    "gcp:compute/backendService:BackendService": _gcp_path("backendServices", "name", "global"),
+    "gcp:compute/uRLMap:URLMap": _gcp_path("urlMaps", "name", "global"),
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": _gcp_path("forwardingRules", "name", "global"),
+    "gcp:kms/keyRing:KeyRing": _gcp_path("keyRings", "name", "location"),
+    "gcp:kms/cryptoKey:CryptoKey": lambda p, i, project, r: {"id": f"{i.get('keyRing')}/cryptoKeys/{p}"},
+    "gcp:sql/databaseInstance:DatabaseInstance": _gcp_sql,
+    "gcp:redis/instance:Instance": _gcp_redis,
+    "gcp:compute/globalAddress:GlobalAddress": lambda p, i, project, r: {
+        "address": i.get("address") or f"34.120.{_gcp_ip(p, '0')[2:]}",
+        "id": f"projects/{project}/global/addresses/{p}",
+    },
+    "gcp:serviceaccount/account:Account": lambda p, i, project, r: {
+        "email": f"{i.get('accountId')}@{project}.iam.gserviceaccount.com",
+        "member": f"serviceAccount:{i.get('accountId')}@{project}.iam.gserviceaccount.com",
+    },
+    "gcp:secretmanager/secret:Secret": _gcp_path("secrets", "secretId", full_name=True),
+    "gcp:pubsub/topic:Topic": _gcp_path("topics", "name"),
+    "gcp:pubsub/subscription:Subscription": _gcp_path("subscriptions", "name"),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": _gcp_path("buckets", "bucketId", "location", True),
+    "gcp:projects/iAMCustomRole:IAMCustomRole": _gcp_path("roles", "roleId", full_name=True),
+    "gcp:parametermanager/regionalParameter:RegionalParameter": _gcp_path(
+        "parameters", "parameterId", "location", True
+    ),
+    "gcp:backupdisasterrecovery/backupVault:BackupVault": _gcp_path("backupVaults", "backupVaultId", "location", True),
+    "gcp:backupdisasterrecovery/backupPlan:BackupPlan": _gcp_path("backupPlans", "backupPlanId", "location", True),
+    "gcp:monitoring/notificationChannel:NotificationChannel": lambda p, i, project, r: {
+        "id": f"projects/{project}/notificationChannels/{int(_digest(p, length=12), 16)}",
+        "name": f"projects/{project}/notificationChannels/{int(_digest(p, length=12), 16)}",
+    },
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager": _gcp_regional("instanceGroup"),
+    "gcp:compute/instanceTemplate:InstanceTemplate": lambda p, i, project, r: {
+        "selfLinkUnique": f"https://www.googleapis.com/compute/v1/projects/{project}/global/instanceTemplates/"
+        f"{i.get('namePrefix', p)}{_digest(p, length=8)}?uniqueId={int(_digest(p, length=12), 16)}"
+    },
+    "gcp:storage/bucket:Bucket": lambda p, i, project, r: {"id": p, "url": f"gs://{p}"},
+}
+_GCP_CALLS = {
+    "gcp:organizations/getProject:getProject": lambda a: {
+        "number": GCP_PROJECT_NUMBER,
+        "projectId": a.get("projectId", "platform-example"),
+        "name": a.get("projectId", "platform-example"),
+    },
+    "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": lambda a: {
+        "serviceAccountId": f"cmek-p{GCP_PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
+        "project": a.get("project"),
+    },
+    "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount": lambda a: {
+        "email": f"project-{GCP_PROJECT_NUMBER}@storage-transfer-service.iam.gserviceaccount.com",
+        "member": f"serviceAccount:project-{GCP_PROJECT_NUMBER}@storage-transfer-service.iam.gserviceaccount.com",
+    },
 }

@@ -1,0 +1,125 @@
+"""Cloud SQL for PostgreSQL 14: private IP only, CMEK, TLS-only, slow queries logged, PITR.
+
+Prod runs REGIONAL (a standby in another zone) with deletion protection, keeps its backups in
+the DR region and has a cross-region read replica there (what failover promotes). The automated
+backups keep the daily retention of the backup plan (or the database's own retention where the
+environment has no plan); the point-in-time window is ``database.backupRetentionDays``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..config import PlatformConfig
+from .keys import Keys
+from .network import Network
+from .project import gcp_labels
+
+
+def postgres_flags(cfg: PlatformConfig) -> dict[str, str]:
+    """Slow statements and every connection logged (Cloud SQL enforces TLS through ``sslMode``)."""
+    return {
+        "log_min_duration_statement": str(cfg.database.slow_query_ms),
+        "log_connections": "on",
+        "log_disconnections": "on",
+        "cloudsql.iam_authentication": "on",
+    }
+
+
+def _settings(cfg: PlatformConfig, network: Network, availability: str, **extra: Any) -> Any:
+    """Settings the primary and its replica share, so a promoted replica runs like the primary."""
+    db = cfg.database
+    return {
+        "tier": cfg.gcp.database_tier,
+        "edition": "ENTERPRISE",
+        "availability_type": availability,
+        "disk_type": "PD_SSD",
+        "disk_size": db.allocated_storage_gb,
+        "disk_autoresize": True,
+        "disk_autoresize_limit": db.max_allocated_storage_gb,
+        "deletion_protection_enabled": db.deletion_protection,
+        "ip_configuration": {
+            "ipv4_enabled": False,
+            "private_network": network.network.id,
+            "allocated_ip_range": network.private_services_range.name,
+            "ssl_mode": "ENCRYPTED_ONLY",
+        },
+        "database_flags": [{"name": name, "value": value} for name, value in postgres_flags(cfg).items()],
+        "insights_config": {"query_insights_enabled": True, "record_application_tags": True},
+        "user_labels": gcp_labels(cfg, "database"),
+        **extra,
+    }
+
+
+class Database(pulumi.ComponentResource):
+    instance: gcp.sql.DatabaseInstance
+    replica: gcp.sql.DatabaseInstance | None
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        network: Network,
+        keys: Keys,
+        password: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``password`` is the application user's password, generated and stored by AppSecrets."""
+        super().__init__("platform:gcp:Database", name, None, opts)
+        db, backup = cfg.database, cfg.backup
+        version = f"POSTGRES_{db.engine_version.split('.')[0]}"
+        protected = pulumi.ResourceOptions(
+            parent=self, protect=db.deletion_protection, depends_on=[network.private_services, *keys.grants]
+        )
+        self.instance = gcp.sql.DatabaseInstance(
+            "postgres",
+            name=cfg.name("postgres"),
+            database_version=version,
+            region=cfg.gcp.region,
+            encryption_key_name=keys.data.id,
+            deletion_protection=db.deletion_protection,
+            settings=_settings(
+                cfg,
+                network,
+                "REGIONAL" if db.high_availability else "ZONAL",
+                backup_configuration={
+                    "enabled": True,
+                    "start_time": cfg.gcp.database_backup_start_time,
+                    "location": cfg.gcp.dr_region if backup.copy_to_dr else cfg.gcp.region,
+                    "point_in_time_recovery_enabled": True,
+                    "transaction_log_retention_days": db.backup_retention_days,
+                    "backup_retention_settings": {
+                        "retained_backups": backup.daily_retention_days if backup.enabled else db.backup_retention_days,
+                        "retention_unit": "COUNT",
+                    },
+                },
+                # Prod keeps a last backup when the instance is deleted (SPEC.md: final snapshot).
+                final_backup_config={
+                    "enabled": db.deletion_protection,
+                    "retention_days": backup.daily_retention_days,
+                },
+            ),
+            opts=protected,
+        )
+        child = pulumi.ResourceOptions(parent=self)
+        gcp.sql.Database("platform", name=db.name, instance=self.instance.name, opts=child)
+        gcp.sql.User("app", name=db.username, instance=self.instance.name, password=password, opts=child)
+        self.replica = None
+        if cfg.disaster_recovery.enabled:
+            assert keys.dr_data is not None  # Keys makes the DR key when DR is on
+            self.replica = gcp.sql.DatabaseInstance(
+                "postgres-dr",
+                name=cfg.name("postgres", "dr"),
+                database_version=version,
+                region=cfg.gcp.dr_region,
+                master_instance_name=self.instance.name,
+                replica_configuration={"failover_target": False},
+                encryption_key_name=keys.dr_data.id,
+                deletion_protection=db.deletion_protection,
+                settings=_settings(cfg, network, "ZONAL"),
+                opts=protected,
+            )
+        self.register_outputs({"endpoint": self.instance.private_ip_address})

@@ -1,0 +1,121 @@
+"""One environment on GCP: the table of contents of every GCP component and how they connect."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..config import PlatformConfig
+from ..outputs import EnvironmentOutputs
+from .access import AccessRoles
+from .alarms import Alarms
+from .alerting import Alerting
+from .backup import Backups
+from .cache import Cache
+from .compute import Compute
+from .database import Database
+from .feature_flags import FeatureFlags
+from .keys import Keys
+from .load_balancer import BlueGreenLoadBalancer
+from .logs import AppLogs
+from .network import POSTGRES_PORT, Network
+from .project import ServiceAgents
+from .queue import WorkQueue
+from .secrets import AppSecrets
+from .storage import ConfigBucket
+
+
+class GcpEnvironment(pulumi.ComponentResource):
+    """Every GCP resource of one environment, parented here so the tree reads by concern."""
+
+    outputs: EnvironmentOutputs
+
+    def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("platform:gcp:Environment", cfg.name(), None, opts)
+        provider = gcp.Provider(
+            "gcp", project=cfg.gcp.project, region=cfg.gcp.region, opts=pulumi.ResourceOptions(parent=self)
+        )
+        child = pulumi.ResourceOptions(parent=self, providers={"gcp": provider})
+        agents = ServiceAgents(cfg, provider)
+
+        keys = Keys("keys", cfg, agents, opts=child)
+        network = Network("network", cfg, opts=child)
+        secrets = AppSecrets("secrets", cfg, keys, opts=child)
+        alerting = Alerting("alerting", cfg, keys, agents, opts=child)
+        app_logs = AppLogs("logs", cfg, keys, opts=child)
+        database = Database("database", cfg, network, keys, password=secrets.database_password, opts=child)
+        cache = Cache("cache", cfg, network, keys, secrets, opts=child)
+        queue = WorkQueue("queue", cfg, keys, agents, opts=child)
+        flags = FeatureFlags("feature-flags", cfg, keys, opts=child)
+        compute = Compute(
+            "compute",
+            cfg,
+            network,
+            keys,
+            queue,
+            secrets=secrets.secrets,
+            service_env={
+                "GOOGLE_CLOUD_PROJECT": cfg.gcp.project,
+                "DATABASE_HOST": database.instance.private_ip_address,
+                "DATABASE_PORT": str(POSTGRES_PORT),
+                "DATABASE_NAME": cfg.database.name,
+                "DATABASE_USER": cfg.database.username,
+                "DATABASE_SECRET_ID": secrets.secrets["database-password"].id,
+                "REDIS_HOST": cache.instance.host,
+                "REDIS_PORT": cache.instance.port.apply(str),
+                "REDIS_AUTH_SECRET_ID": secrets.secrets["cache-auth-string"].id,
+                "JWT_SECRET_ID": secrets.secrets["jwt-signing-key"].id,
+                "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
+                "WORKER_TOPIC_ID": queue.topic.id,
+                "FEATURE_FLAGS_PARAMETER_ID": flags.parameter.id,
+            },
+            opts=child,
+        )
+        load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, compute, opts=child)
+        config_bucket = ConfigBucket("config", cfg, keys, opts=child)
+        backups = (
+            Backups("backup", cfg, keys, database.instance, config_bucket.bucket, opts=child)
+            if cfg.backup.enabled
+            else None
+        )
+        Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
+        roles = AccessRoles("access", cfg, opts=child)
+
+        replica = database.replica
+        self.outputs = EnvironmentOutputs(
+            region=cfg.gcp.region,
+            network_id=network.network.id,
+            public_subnet_ids=[],  # the global load balancer runs at Google's edge, in no subnet
+            private_subnet_ids=[subnet.id for subnet in network.subnets.values()],
+            database_endpoint=database.instance.private_ip_address,
+            database_port=POSTGRES_PORT,
+            database_name=cfg.database.name,
+            database_secret_id=secrets.secrets["database-password"].id,
+            cache_endpoint=cache.instance.host,
+            cache_port=cache.instance.port,
+            cache_secret_id=secrets.secrets["cache-auth-string"].id,
+            load_balancer_dns_name=load_balancer.address.address,
+            https_listener_id=load_balancer.https_rule.id,
+            api_listener_rule_id=load_balancer.api_route_id,
+            target_group_ids={
+                tier: {color: service.id for color, service in services.items()}
+                for tier, services in load_balancer.backend_services.items()
+            },
+            worker_queue_id=queue.subscription.id,
+            alarm_topic_ids={severity: channel.id for severity, channel in alerting.channels.items()},
+            kms_key_id=keys.data.id,
+            app_log_group_names={tier: bucket.id for tier, bucket in app_logs.buckets.items()},
+            audit_log_group_name=app_logs.audit.id,
+            config_bucket_name=config_bucket.bucket.name,
+            feature_flags_id=flags.parameter.id,
+            access_role_ids={role: r.name for role, r in roles.roles.items()},
+            backup_vault_name=backups.vault.backup_vault_id if backups else None,
+            dr_region=cfg.gcp.dr_region if cfg.disaster_recovery.enabled else None,
+            dr_database_endpoint=replica.private_ip_address if replica else None,
+            dr_database_id=replica.name if replica else None,
+            dr_backup_vault_name=backups.archive.name
+            if backups and backups.archive and cfg.backup.copy_to_dr
+            else None,
+            dr_config_bucket_name=config_bucket.replica.name if config_bucket.replica else None,
+        )
+        self.register_outputs({})

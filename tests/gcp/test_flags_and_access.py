@@ -1,0 +1,75 @@
+"""Feature flags in Parameter Manager, and the admin/developer/viewer roles bound to groups."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from components.config import PlatformConfig, parse
+from components.gcp.feature_flags import flags_document
+from tests.conftest import STACKS
+from tests.gcp.support import gcp_plan, named
+
+ACCESS = "platform:gcp:AccessRoles"
+VERSION = "gcp:parametermanager/regionalParameterVersion:RegionalParameterVersion"
+
+
+def _cfg(stack: str) -> PlatformConfig:
+    return parse({"environment": stack, "clouds": ["gcp"]})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_flags_are_a_cmek_json_parameter(plan, stack):
+    p = gcp_plan(plan, stack)
+    parameter = p.named("gcp:parametermanager/regionalParameter:RegionalParameter", "flags").inputs
+    assert parameter["format"] == "JSON" and parameter["location"] == "us-central1"
+    assert parameter["kmsKey"].endswith(f"/cryptoKeys/platform-{stack}-data")
+    version = p.named(VERSION, "flags").inputs
+    assert version["parameterData"] == "[secret]"  # the provider treats parameter data as sensitive
+    assert version["parameterVersionId"] == "v-" + hashlib.sha256(flags_document(_cfg(stack)).encode()).hexdigest()[:12]
+
+
+def test_flags_document_carries_spec_fields_and_rollout():
+    document = json.loads(flags_document(_cfg("prod")))
+    assert set(document["flags"]) == {"NEW_COMPANY_MANAGEMENT", "ADVANCED_MONITORING", "REAL_TIME_ALERTS"}
+    assert document["flags"]["NEW_COMPANY_MANAGEMENT"] == {
+        "enabled": False,
+        "rolloutPercentage": 0,
+        "allowlist": ["company1", "company2"],
+    }
+    assert document["rollout"] == {"minutes": 30, "growthPercent": 10}
+
+
+def test_a_flag_change_is_a_new_version(plan):
+    before = gcp_plan(plan, "dev")
+    after = gcp_plan(plan, "dev", "featureFlags.flags.REAL_TIME_ALERTS.rolloutPercentage=25")
+    old, new = (p.named(VERSION, "flags").inputs["parameterVersionId"] for p in (before, after))
+    assert old != new
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_roles_are_custom_roles_by_capability(plan, stack):
+    roles = named(gcp_plan(plan, stack), ACCESS, "gcp:projects/iAMCustomRole:IAMCustomRole")
+    assert set(roles) == {"admin", "developer", "viewer"}
+    permissions = {name: set(r.inputs["permissions"]) for name, r in roles.items()}
+    assert permissions["viewer"] < permissions["developer"] < permissions["admin"]
+    assert "compute.urlMaps.update" in permissions["developer"] - permissions["viewer"]  # deploy / roll back
+    assert "resourcemanager.projects.setIamPolicy" in permissions["admin"] - permissions["developer"]
+    assert "logging.logEntries.list" in permissions["viewer"]
+    assert roles["admin"].inputs["roleId"] == f"platform_{stack}_admin"
+
+
+def test_groups_from_config_are_bound_to_their_role(plan):
+    p = gcp_plan(
+        plan, "prod", 'gcp.groupEmails={"admin":["ops@example.com"],"viewer":["a@example.com","b@example.com"]}'
+    )
+    bindings = named(p, ACCESS, "gcp:projects/iAMMember:IAMMember")
+    assert {name: b.inputs["member"] for name, b in bindings.items()} == {
+        "admin-0": "group:ops@example.com",
+        "viewer-0": "group:a@example.com",
+        "viewer-1": "group:b@example.com",
+    }
+    assert bindings["viewer-1"].inputs["role"] == "projects/platform-example/roles/platform_prod_viewer"
+    assert not named(gcp_plan(plan, "prod"), ACCESS, "gcp:projects/iAMMember:IAMMember")

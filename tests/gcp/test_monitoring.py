@@ -1,0 +1,127 @@
+"""Notification channels per severity, alert policies for SPEC.md's signals, log buckets and audit logs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import STACKS
+from tests.gcp.support import gcp_plan, named
+
+POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
+SEVERITY = {"critical": "CRITICAL", "high": "ERROR", "medium": "WARNING", "low": "WARNING"}
+
+
+def _policies(p) -> dict:
+    return {r.name: r.inputs for r in p.of_type(POLICY)}
+
+
+def _threshold(policy: dict) -> dict:
+    (condition,) = policy["conditions"]
+    return condition["conditionThreshold"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_pubsub_channel_per_severity(plan, stack):
+    p = gcp_plan(plan, stack)
+    channels = named(p, "platform:gcp:Alerting", CHANNEL)
+    assert set(channels) == {f"alerts-{s}" for s in SEVERITY}
+    for severity in SEVERITY:
+        channel = channels[f"alerts-{severity}"]
+        assert channel.inputs["type"] == "pubsub"
+        assert channel.inputs["labels"]["topic"].endswith(f"/topics/platform-{stack}-alerts-{severity}")
+        topic = p.named("gcp:pubsub/topic:Topic", f"alerts-{severity}")
+        assert topic.inputs["kmsKeyName"]
+        publisher = p.named("gcp:pubsub/topicIAMMember:TopicIAMMember", f"alerts-{severity}").inputs
+        assert publisher["member"].endswith("@gcp-sa-monitoring-notification.iam.gserviceaccount.com")
+
+
+def test_email_subscriptions_join_their_severity(plan):
+    p = gcp_plan(plan, "dev", 'alarms.subscriptions={"critical":["oncall@example.com"]}')
+    email = p.named(CHANNEL, "alerts-critical-email-0").inputs
+    assert (email["type"], email["labels"]) == ("email", {"email_address": "oncall@example.com"})
+    down = _policies(p)["database-down"]
+    assert len(down["notificationChannels"]) == 2
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alert_policies_for_spec_signals_routed_by_severity(plan, stack):
+    p = gcp_plan(plan, stack)
+    policies = _policies(p)
+    channels = {s: p.named(CHANNEL, f"alerts-{s}") for s in SEVERITY}
+    expected = {
+        "web-blue-cpu-warning": ("medium", 0.7),
+        "web-blue-cpu-critical": ("critical", 0.9),
+        "api-green-memory-warning": ("medium", 80),
+        "worker-disk-critical": ("critical", 95),
+        "latency-p95-warning": ("medium", 1000),
+        "latency-p95-critical": ("critical", 5000),
+        "error-rate-warning": ("medium", 0.01),
+        "error-rate-critical": ("critical", 0.05),
+        "error-rate-paging": ("critical", 0.1),
+        "database-connections": ("medium", 100),
+        "database-cpu-critical": ("critical", 0.9),
+        "database-disk-warning": ("medium", 0.85),
+        "cache-memory-critical": ("critical", 0.95),
+        "slow-queries": ("low", 0),
+        "failed-logins": ("high", 10),
+        "api-usage": ("low", 1000),
+        "backup-failed": ("critical", 0),
+        "database-down": ("critical", 1),
+    }
+    for name, (severity, threshold) in expected.items():
+        policy = policies[name]
+        assert policy["severity"] == SEVERITY[severity], name
+        assert _threshold(policy)["thresholdValue"] == pytest.approx(threshold), name
+        assert policy["notificationChannels"] == [
+            channels[severity].inputs and p.outputs["gcp_alarm_topic_ids"].value[severity]
+        ]
+    assert _threshold(policies["error-rate-paging"])["duration"] == "120s"
+    assert _threshold(policies["error-rate-warning"])["duration"] == "300s"
+    assert _threshold(policies["database-connections"])["duration"] == "300s"
+    assert _threshold(policies["database-down"])["comparison"] == "COMPARISON_LT"
+    assert _threshold(policies["failed-logins"])["aggregations"][0]["alignmentPeriod"] == "3600s"
+    assert "denominatorFilter" in _threshold(policies["error-rate-critical"])
+    (absent,) = policies["worker-instance-down"]["conditions"]
+    assert absent["conditionAbsent"]["duration"] == "60s"
+    assert ("database-replica-lag" in policies) == (stack == "prod")
+
+
+def test_replica_lag_alarm_at_five_minutes_in_prod(plan):
+    lag = _threshold(_policies(gcp_plan(plan, "prod"))["database-replica-lag"])
+    assert lag["thresholdValue"] == 300
+    assert 'database_id="platform-example:platform-prod-postgres-dr"' in lag["filter"]
+
+
+def test_group_alarms_name_their_group(plan):
+    p = gcp_plan(plan, "prod")
+    group = p.named("gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", "api-green")
+    cpu = p.named(POLICY, "api-green-cpu-critical")
+    assert 'instance_group="platform-prod-api-green"' in _threshold(cpu.inputs)["filter"]
+    assert group.urn in cpu.dependencies
+
+
+def test_slow_query_metric_counts_postgres_duration_logs(plan):
+    metric = gcp_plan(plan, "dev").named("gcp:logging/metric:Metric", "slow-queries").inputs
+    assert 'resource.type="cloudsql_database"' in metric["filter"] and "duration:" in metric["filter"]
+
+
+@pytest.mark.parametrize(("stack", "app", "audit"), [("dev", 7, 30), ("staging", 30, 90), ("prod", 90, 365)])
+def test_log_buckets_kept_per_environment_and_cmek(plan, stack, app, audit):
+    p = gcp_plan(plan, stack)
+    buckets = named(p, "platform:gcp:AppLogs", BUCKET)
+    assert {name: b.inputs["retentionDays"] for name, b in buckets.items()} == {
+        "web": app,
+        "api": app,
+        "worker": app,
+        "audit": audit,
+    }
+    logs_key = p.named("gcp:kms/cryptoKey:CryptoKey", "logs")
+    assert all(b.property_dependencies["cmekSettings"] == [logs_key.urn] for b in buckets.values())
+    sinks = named(p, "platform:gcp:AppLogs", "gcp:logging/projectSink:ProjectSink")
+    assert "cloudaudit.googleapis.com" in sinks["audit"].inputs["filter"]
+    assert sinks["audit"].inputs["destination"].startswith("logging.googleapis.com/projects/")
+    audit_config = p.named("gcp:projects/iAMAuditConfig:IAMAuditConfig", "audit").inputs
+    assert audit_config["service"] == "allServices"
+    assert {c["logType"] for c in audit_config["auditLogConfigs"]} == {"ADMIN_READ", "DATA_WRITE"}

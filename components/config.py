@@ -25,6 +25,8 @@ Color = Literal["blue", "green"]
 Severity = Literal["critical", "high", "medium", "low"]
 Tier = Literal["web", "api", "worker"]
 
+# Clouds whose package under components/ is complete; azure is being built (issue 3).
+AVAILABLE_CLOUDS: tuple[Cloud, ...] = ("aws", "gcp")
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 TIERS: tuple[Tier, ...] = ("web", "api", "worker")
 COLORS: tuple[Color, ...] = ("blue", "green")
@@ -687,6 +689,9 @@ class PlatformConfig(Model):
     def _unique_clouds(cls, clouds: list[Cloud]) -> list[Cloud]:
         if len(set(clouds)) != len(clouds):
             raise ValueError("each cloud may be listed once")
+        missing = [cloud for cloud in clouds if cloud not in AVAILABLE_CLOUDS]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} is not available yet; available: {', '.join(AVAILABLE_CLOUDS)}")
         return clouds
 
     @model_validator(mode="after")

@@ -32,14 +32,12 @@ def _params(schema: Schema, config: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**{key: prop["default"] for key, prop in schema.items()}, **(config or {})}
 
 
-def resource_rule(
-    name: str, description: str, remediation: str, schema: Schema | None = None, severity: Severity = Severity.HIGH
-) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
-    """Turn ``check(args, report, params)`` into a configurable resource policy."""
+def _rule(policy_class: Any, name: str, description: str, remediation: str, schema: Schema | None, severity: Severity):
+    """Turn ``check(args, report, params)`` into a configurable policy of ``policy_class``."""
     properties = schema or {}
 
-    def build(check: ResourceCheck) -> ResourceValidationPolicy:
-        return ResourceValidationPolicy(
+    def build(check: Any) -> Any:
+        return policy_class(
             name=name,
             description=description,
             validate=lambda args, report: check(args, report, _params(properties, args.get_config())),
@@ -50,26 +48,20 @@ def resource_rule(
         )
 
     return build
+
+
+def resource_rule(
+    name: str, description: str, remediation: str, schema: Schema | None = None, severity: Severity = Severity.HIGH
+) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
+    """Turn ``check(args, report, params)`` into a configurable resource policy."""
+    return _rule(ResourceValidationPolicy, name, description, remediation, schema, severity)
 
 
 def stack_rule(
     name: str, description: str, remediation: str, schema: Schema | None = None, severity: Severity = Severity.HIGH
 ) -> Callable[[StackCheck], StackValidationPolicy]:
     """Turn ``check(args, report, params)`` into a configurable stack policy."""
-    properties = schema or {}
-
-    def build(check: StackCheck) -> StackValidationPolicy:
-        return StackValidationPolicy(
-            name=name,
-            description=description,
-            validate=lambda args, report: check(args, report, _params(properties, args.get_config())),
-            enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=PolicyConfigSchema(properties) if properties else None,
-            severity=severity,
-            remediation_steps=remediation,
-        )
-
-    return build
+    return _rule(StackValidationPolicy, name, description, remediation, schema, severity)
 
 
 def integer(default: int, description: str) -> dict[str, Any]:

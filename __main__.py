@@ -15,10 +15,12 @@ pulumi.export("contract_version", outputs.CONTRACT_VERSION)
 pulumi.export("active_color", settings.blue_green.active_color)
 pulumi.export("traffic_weights", settings.blue_green.weights)
 
-for cloud in settings.clouds:
-    outputs.export(cloud, clouds.deploy(cloud, settings))
+environments = {cloud: clouds.deploy(cloud, settings) for cloud in settings.clouds}
+for cloud, environment in environments.items():
+    outputs.export(cloud, environment)
 
 if settings.kubernetes.enabled:
     from components import kubernetes  # imported only when used, like each cloud's SDK
 
-    kubernetes.export(kubernetes.deploy(settings))
+    # Pods connect to the services of the first cloud the stack names.
+    kubernetes.export(kubernetes.deploy(settings, environments[settings.clouds[0]].workload))

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
 CONTRACT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class WorkloadSettings:
+    """How workloads outside the cloud's own compute (Kubernetes) reach its services; never exported.
+
+    ``env`` holds plain settings (hosts, ports, names); ``secrets`` holds credential values,
+    as Pulumi secrets, for a cluster that cannot read the cloud's secret store itself.
+    """
+
+    env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class EnvironmentOutputs:
     dr_database_id: pulumi.Input[str] | None = None
     dr_backup_vault_name: pulumi.Input[str] | None = None
     dr_config_bucket_name: pulumi.Input[str] | None = None
+    workload: WorkloadSettings = field(default_factory=WorkloadSettings, metadata={"exported": False})
 
 
 # References to credentials: exported only as secrets.
@@ -58,8 +71,8 @@ SECRET_FIELDS = frozenset({"database_secret_id", "cache_secret_id"})
 
 def export(cloud: str, outputs: EnvironmentOutputs) -> None:
     """Export one cloud's outputs as ``<cloud>_<field>``, secrets marked secret."""
-    for field in dataclasses.fields(outputs):
-        value: Any = getattr(outputs, field.name)
-        if value is None:
+    for item in dataclasses.fields(outputs):
+        value: Any = getattr(outputs, item.name)
+        if value is None or not item.metadata.get("exported", True):
             continue
-        pulumi.export(f"{cloud}_{field.name}", pulumi.Output.secret(value) if field.name in SECRET_FIELDS else value)
+        pulumi.export(f"{cloud}_{item.name}", pulumi.Output.secret(value) if item.name in SECRET_FIELDS else value)

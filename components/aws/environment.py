@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import PlatformConfig
-from ..outputs import EnvironmentOutputs
+from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .alerting import Alerting
@@ -170,5 +170,21 @@ class AwsEnvironment(pulumi.ComponentResource):
             dr_database_id=replica.instance.identifier if replica else None,
             dr_backup_vault_name=backups.dr_vault.name if backups and backups.dr_vault else None,
             dr_config_bucket_name=config_bucket.replica.bucket if config_bucket.replica else None,
+            workload=WorkloadSettings(
+                env={
+                    "DATABASE_HOST": database.instance.address,
+                    "DATABASE_PORT": str(cfg.database.port),
+                    "DATABASE_NAME": cfg.database.name,
+                    "DATABASE_USER": cfg.database.username,
+                    "REDIS_HOST": cache.replication_group.primary_endpoint_address,
+                    "REDIS_PORT": str(cfg.cache.port),
+                    "WORKER_QUEUE_URL": queue.queue.url,
+                },
+                secrets={
+                    "DATABASE_PASSWORD": secrets.database_password,
+                    "REDIS_AUTH_TOKEN": secrets.cache_auth_token,
+                    "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                },
+            ),
         )
         self.register_outputs({})

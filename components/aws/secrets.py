@@ -27,6 +27,7 @@ class AppSecrets(pulumi.ComponentResource):
     database_secret_arn: pulumi.Output[str]
     cache_auth_token: pulumi.Output[str]
     cache_secret_arn: pulumi.Output[str]
+    jwt_signing_key: pulumi.Output[str]
     jwt_secret_arn: pulumi.Output[str]
 
     def __init__(
@@ -47,7 +48,9 @@ class AppSecrets(pulumi.ComponentResource):
         self.cache_auth_token, self.cache_secret_arn = self._secret(
             "cache-auth-token", "Redis AUTH token the application presents to ElastiCache", CACHE_TOKEN_LENGTH
         )
-        _, self.jwt_secret_arn = self._secret("jwt-signing-key", "Key the application signs JWTs with", JWT_KEY_LENGTH)
+        self.jwt_signing_key, self.jwt_secret_arn = self._secret(
+            "jwt-signing-key", "Key the application signs JWTs with", JWT_KEY_LENGTH
+        )
         self.register_outputs(
             {
                 "database_secret_arn": self.database_secret_arn,

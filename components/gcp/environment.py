@@ -6,7 +6,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
-from ..outputs import EnvironmentOutputs
+from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .alerting import Alerting
@@ -117,5 +117,21 @@ class GcpEnvironment(pulumi.ComponentResource):
             if backups and backups.archive and cfg.backup.copy_to_dr
             else None,
             dr_config_bucket_name=config_bucket.replica.name if config_bucket.replica else None,
+            workload=WorkloadSettings(
+                env={
+                    "DATABASE_HOST": database.instance.private_ip_address,
+                    "DATABASE_PORT": str(POSTGRES_PORT),
+                    "DATABASE_NAME": cfg.database.name,
+                    "DATABASE_USER": cfg.database.username,
+                    "REDIS_HOST": cache.instance.host,
+                    "REDIS_PORT": cache.instance.port.apply(str),
+                    "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
+                },
+                secrets={
+                    "DATABASE_PASSWORD": secrets.database_password,
+                    "REDIS_AUTH_TOKEN": cache.instance.auth_string,
+                    "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                },
+            ),
         )
         self.register_outputs({})

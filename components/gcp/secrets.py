@@ -26,6 +26,7 @@ JWT_KEY_LENGTH = 64
 
 class AppSecrets(pulumi.ComponentResource):
     database_password: pulumi.Output[str]
+    jwt_signing_key: pulumi.Output[str]
     secrets: dict[str, gcp.secretmanager.Secret]
 
     def __init__(self, name: str, cfg: PlatformConfig, keys: Keys, opts: pulumi.ResourceOptions | None = None):
@@ -59,6 +60,7 @@ class AppSecrets(pulumi.ComponentResource):
         for purpose, value in generated.items():
             self.store(purpose, value)
         self.database_password = generated["database-password"]
+        self.jwt_signing_key = generated["jwt-signing-key"]
         self.register_outputs({purpose: secret.id for purpose, secret in self.secrets.items()})
 
     def store(self, purpose: str, value: pulumi.Input[str]) -> gcp.secretmanager.SecretVersion:

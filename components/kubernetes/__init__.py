@@ -5,17 +5,16 @@ Turned on by ``kubernetes.enabled``; works with any cluster a kubeconfig reaches
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pulumi
 
 from ..config import PlatformConfig
+from ..outputs import WorkloadSettings
 from .environment import KubernetesEnvironment, KubernetesOutputs
 
 
-def deploy(cfg: PlatformConfig, secrets: Mapping[str, pulumi.Input[str]] | None = None) -> KubernetesOutputs:
-    """``secrets``: environment variable name -> value from the cloud's secret store (a Pulumi secret)."""
-    return KubernetesEnvironment(cfg, secrets or {}).outputs
+def deploy(cfg: PlatformConfig, workload: WorkloadSettings) -> KubernetesOutputs:
+    """``workload``: the cloud services' endpoints and credentials the pods connect with."""
+    return KubernetesEnvironment(cfg, workload).outputs
 
 
 def export(outputs: KubernetesOutputs) -> None:

@@ -1,4 +1,5 @@
-"""What the application reads at start: SPEC.md's settings in a ConfigMap, credentials in a Secret.
+"""What the application reads at start: SPEC.md's settings and the cloud services' endpoints in a
+ConfigMap, their credentials in a Secret.
 
 Secret values arrive as Pulumi secrets from the cloud's secret store (never from stack config),
 so they stay encrypted in state and the Secret's data is marked secret in every preview.
@@ -29,16 +30,17 @@ class AppConfig(pulumi.ComponentResource):
         name: str,
         cfg: PlatformConfig,
         namespace: pulumi.Input[str],
+        env: Mapping[str, pulumi.Input[str]],
         secrets: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``secrets``: environment variable name -> value; no Secret is made when it is empty."""
+        """``env``/``secrets``: environment variable name -> value; no Secret is made when ``secrets`` is empty."""
         super().__init__("platform:kubernetes:AppConfig", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.config_map = k8s.core.v1.ConfigMap(
             "settings",
             metadata=metadata(cfg, "kubernetes", CONFIG_MAP_NAME, namespace),
-            data=cfg.app.as_env(),
+            data={**cfg.app.as_env(), **env},
             opts=child,
         )
         self.config_map_name = name_of(self.config_map.metadata)

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig, Tier
+from ..outputs import WorkloadSettings
 from .app_config import AppConfig
 from .labels import name_of
 from .namespace import Namespace
@@ -32,7 +33,7 @@ class KubernetesEnvironment(pulumi.ComponentResource):
     def __init__(
         self,
         cfg: PlatformConfig,
-        secrets: Mapping[str, pulumi.Input[str]],
+        workload: WorkloadSettings,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:kubernetes:Environment", cfg.name("kubernetes"), None, opts)
@@ -47,7 +48,9 @@ class KubernetesEnvironment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
 
         namespace = Namespace("namespace", cfg, opts=child)
-        app_config = AppConfig("app-config", cfg, namespace=namespace.name, secrets=secrets, opts=child)
+        app_config = AppConfig(
+            "app-config", cfg, namespace=namespace.name, env=workload.env, secrets=workload.secrets, opts=child
+        )
         NetworkPolicies("network-policies", cfg, namespace=namespace.name, opts=child)
         workloads = Workloads(
             "workloads",

@@ -1,33 +1,37 @@
-"""Application settings in a ConfigMap; secret values only in Secrets, and only as secrets."""
+"""Settings and the cloud's endpoints in a ConfigMap; credentials only in a Secret, and only as secrets."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from components.config import AppSettings
 from infractl import runtime
-from infractl.stackconfig import Project
 
 from .objects import CONFIG_MAP, DEPLOYMENT, ON, SECRET, containers
 
-PROGRAM = Path(__file__).parent / "program"
+SECRET_KEYS = {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"}
 
 
-@pytest.fixture(scope="module")
-def with_secrets() -> runtime.Plan:
-    """A program handing deploy() secret values, as the cloud secret store would."""
-    return runtime.run(Project.load(PROGRAM), "test")
-
-
-def test_config_map_holds_spec_app_settings(plan) -> None:
+def test_config_map_holds_spec_app_settings_and_the_clouds_endpoints(plan) -> None:
     (config_map,) = plan("prod", ON).of_type(CONFIG_MAP)
-    assert config_map.inputs["data"] == AppSettings().as_env()
-    assert config_map.inputs["data"]["DATABASE_POOL_SIZE"] == "20"
-    assert config_map.inputs["data"]["TENANT_ISOLATION_LEVEL"] == "strict"
+    data = config_map.inputs["data"]
+    assert AppSettings().as_env().items() <= data.items()
+    assert data["DATABASE_POOL_SIZE"] == "20"
+    assert data["TENANT_ISOLATION_LEVEL"] == "strict"
+    assert data["DATABASE_HOST"].endswith(".rds.amazonaws.com")
+    assert data["DATABASE_PORT"] == "5432"
+    assert data["REDIS_HOST"].endswith(".cache.amazonaws.com")
+    assert data["WORKER_QUEUE_URL"].startswith("https://sqs.")
+    assert not SECRET_KEYS & data.keys()
     (changed,) = plan("prod", ON, "app.logLevel=warn").of_type(CONFIG_MAP)
     assert changed.inputs["data"]["LOG_LEVEL"] == "warn"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_pods_connect_to_the_first_clouds_services(plan, cloud: str) -> None:
+    (config_map,) = plan("prod", ON, f'clouds=["{cloud}"]').of_type(CONFIG_MAP)
+    host = config_map.inputs["data"]["DATABASE_HOST"]
+    assert host.endswith(".rds.amazonaws.com") if cloud == "aws" else host.count(".") == 3  # Cloud SQL private IP
 
 
 def test_changed_settings_roll_the_pods(plan) -> None:
@@ -38,17 +42,12 @@ def test_changed_settings_roll_the_pods(plan) -> None:
     assert settings_hash() != settings_hash("app.logLevel=warn")
 
 
-def test_no_secret_without_secret_values(plan) -> None:
-    p = plan("prod", ON)
-    assert p.of_type(SECRET) == []
-    assert all("secretRef" not in str(containers(d)) for d in p.of_type(DEPLOYMENT))
-
-
-def test_secrets_hold_only_secret_values(with_secrets: runtime.Plan) -> None:
-    (secret,) = with_secrets.of_type(SECRET)
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_credentials_reach_the_pods_only_as_a_secret(plan, cloud: str) -> None:
+    p = plan("prod", ON, f'clouds=["{cloud}"]')
+    (secret,) = p.of_type(SECRET)
     assert secret.inputs["stringData"] == runtime.SECRET  # the whole map, keys included
     assert "data" not in secret.inputs
     assert secret.inputs["metadata"]["name"] == "app-secrets"
-    for deployment in with_secrets.of_type(DEPLOYMENT):
+    for deployment in p.of_type(DEPLOYMENT):
         assert {"secretRef": {"name": "app-secrets"}} in containers(deployment)[0]["envFrom"]
-    assert "db-pass" not in str(with_secrets.resources)

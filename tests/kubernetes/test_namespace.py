@@ -23,9 +23,8 @@ def test_every_object_is_parented_to_its_component_and_uses_the_provider(plan) -
     components = {r.urn: r for r in p.resources if r.type.startswith("platform:kubernetes:")}
     assert provider.parent == environment.urn
     objects = [r for r in p.resources if r.type.startswith("kubernetes:")]
-    assert (
-        len(objects) == 29
-    )  # namespace, quota, limits, config map, 5 policies, 6 x (deployment, HPA, PDB), 2 services
+    # namespace, quota, limits, config map, secret, 5 policies, 6 x (deployment, HPA, PDB), 2 services
+    assert len(objects) == 30
     for obj in objects:
         assert components[obj.parent].parent == environment.urn, obj.name
         assert obj.provider.startswith(provider.urn), obj.name

@@ -62,7 +62,10 @@ def test_probes_scrape_annotations_and_security_contexts(plan) -> None:
                 "allowPrivilegeEscalation": False,
                 "capabilities": {"drop": ["ALL"]},
             }
-            assert container["envFrom"] == [{"configMapRef": {"name": "app-settings"}}]
+            assert container["envFrom"] == [
+                {"configMapRef": {"name": "app-settings"}},
+                {"secretRef": {"name": "app-secrets"}},
+            ]
 
 
 def test_compute_overrides_flow_into_containers(plan) -> None:

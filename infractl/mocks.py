@@ -100,12 +100,9 @@ class RealisticMocks(pulumi.runtime.Mocks):
         if package == "aws":
             return self._aws(args, inputs, physical)
         if package == "azure-native":
-            resource_id = (
-                f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', physical)}"
-                f"/providers/{args.typ.split(':')[1]}/{physical}"
-            )
+            resource_id = _azure_id(args.typ, args.name, inputs)
             extra = _AZURE_EXTRAS.get(args.typ)
-            state = {"name": physical, "id": resource_id, **inputs}
+            state = {"name": resource_id.rsplit("/", 1)[1], "id": resource_id, **inputs}
             identity = inputs.get("identity")
             if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
                 # Azure answers user-assigned identities as a map keyed by identity id.
@@ -263,6 +260,68 @@ _AWS_EXTRAS = {
     },
     "aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion": lambda p, r, a, i: {"versionNumber": 1},
 }
+
+
+# ARM resource provider namespace per azure-native module, and resource types whose ARM name
+# is not the plural of the Pulumi type name.
+_ARM_NAMESPACES = {
+    "appconfiguration": "AppConfiguration",
+    "authorization": "Authorization",
+    "compute": "Compute",
+    "dataprotection": "DataProtection",
+    "dbforpostgresql": "DBforPostgreSQL",
+    "keyvault": "KeyVault",
+    "managedidentity": "ManagedIdentity",
+    "monitor": "Insights",
+    "network": "Network",
+    "operationalinsights": "OperationalInsights",
+    "privatedns": "Network",
+    "redis": "Cache",
+    "resources": "Resources",
+    "storage": "Storage",
+}
+_ARM_TYPES = {
+    "dbforpostgresql:Server": "flexibleServers",
+    "redis:Redis": "redis",
+    "monitor:AutoscaleSetting": "autoscalesettings",
+    "privatedns:PrivateZone": "privateDnsZones",
+    "storage:Queue": "queueServices/default/queues",
+    "storage:BlobContainer": "blobServices/default/containers",
+    "storage:ManagementPolicy": "managementPolicies",
+    "monitor:DiagnosticSetting": "diagnosticSettings",
+}
+# Inputs naming the parent a child resource lives under (subnet in VNet, key in vault, ...).
+_ARM_PARENTS = {
+    "virtualNetworkName": "virtualNetworks",
+    "networkWatcherName": "networkWatchers",
+    "vaultName": "vaults",
+    "serverName": "flexibleServers",
+    "accountName": "storageAccounts",
+    "privateZoneName": "privateDnsZones",
+    "privateEndpointName": "privateEndpoints",
+    "configStoreName": "configurationStores",
+    "backupPolicyName": "backupPolicies",
+}
+
+
+def _azure_id(typ: str, name: str, inputs: dict) -> str:
+    """The ARM id Azure would give: ``/subscriptions/../resourceGroups/../providers/Microsoft.X/type/name``."""
+    module, kind = typ.split(":")[1:]
+    camel = kind[0].lower() + kind[1:]
+    own = inputs.get(f"{camel}Name") or inputs.get("name") or f"{name}-{_digest(typ, name, length=7)}"
+    group = f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', own)}"
+    if typ == "azure-native:resources:ResourceGroup":
+        return group
+    scope = inputs.get("resourceUri") or inputs.get("scope") or group
+    if module in ("authorization", "monitor") and "resourceGroupName" not in inputs and scope != group:
+        group = scope  # extension resources live under the resource they apply to
+    path = "".join(
+        f"/{kind_of}/{inputs[key]}"
+        for key, kind_of in _ARM_PARENTS.items()
+        if key != f"{camel}Name" and isinstance(inputs.get(key), str)
+    )
+    arm_type = _ARM_TYPES.get(f"{module}:{kind}", f"{camel}s")
+    return f"{group}/providers/Microsoft.{_ARM_NAMESPACES.get(module, module)}{path}/{arm_type}/{own}"
 
 
 def _azure_key(name: str, inputs: dict) -> dict:

@@ -8,9 +8,11 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from . import defaults
-from .base import Params, Requirement, check_table, integer, number, resource_rule, values
+from .base import Params, Requirement, check_table, days, integer, number, resource_rule, values
 
-REPLICA_OF = ("replicateSourceDb", "masterInstanceName", "sourceServerResourceId")
+# Inputs naming a replica's primary. Azure's sourceServerResourceId is not one: restores (PointInTimeRestore,
+# GeoRestore) set it too, and those are primaries; an Azure replica is createMode Replica.
+REPLICA_OF = ("replicateSourceDb", "masterInstanceName")
 
 
 def is_replica(props: Mapping[str, Any]) -> bool:
@@ -25,6 +27,9 @@ RETENTION: dict[str, list[tuple[str, str]]] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": [("snapshotRetentionLimit", "minCacheSnapshotDays")],
     "aws:backup/plan:Plan": [("rules.*.lifecycle.deleteAfter", "minBackupRetentionDays")],
     "azure-native:dbforpostgresql:Server": [("backup.backupRetentionDays", "minBackupRetentionDays")],
+    "azure-native:dataprotection:BackupPolicy": [
+        ("properties.policyRules.*.lifecycles.*.deleteAfter.duration", "minBackupRetentionDays")
+    ],
     "gcp:sql/databaseInstance:DatabaseInstance": [
         ("settings.backupConfiguration.backupRetentionSettings.retainedBackups", "minBackupRetentionDays")
     ],
@@ -35,7 +40,7 @@ RETENTION: dict[str, list[tuple[str, str]]] = {
     name="backup-retention",
     description="Database backups and cache snapshots are kept at least the environment's minimum (SPEC.md).",
     remediation="Raise the backup retention (backupRetentionPeriod, snapshotRetentionLimit, backupRetentionDays, "
-    "retainedBackups, backup plan deleteAfter) to the environment's minimum.",
+    "retainedBackups, backup plan deleteAfter, Azure backup policy deleteAfter) to the environment's minimum.",
     schema={
         "minBackupRetentionDays": integer(
             defaults.PROD["minBackupRetentionDays"], "Shortest database backup retention"
@@ -48,8 +53,8 @@ def backup_retention(args: ResourceValidationArgs, report: ReportViolation, para
         return
     for path, minimum in RETENTION.get(args.resource_type, ()):
         for found in values(args.props, path):
-            if (number(found) or 0) < params[minimum]:
-                report(f"{args.name}: {path} is {number(found) or 0:g}; must be at least {params[minimum]} days.")
+            if (days(found) or 0) < params[minimum]:
+                report(f"{args.name}: {path} is {days(found) or 0:g} days; must be at least {params[minimum]} days.")
 
 
 # Per database type: what turns point-in-time recovery on, and where its window (days) is.

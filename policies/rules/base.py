@@ -8,12 +8,14 @@ calls ``Configure`` and the checks fall back to when run without config (as in u
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -110,30 +112,119 @@ def number(value: Any) -> float | None:
         return None
 
 
+_ISO_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def days(value: Any) -> float | None:
+    """A period in days: a number, or an ISO 8601 duration as Azure writes them (``P30D``, ``P4W``, ``P1Y``)."""
+    if number(value) is not None:
+        return number(value)
+    found = _ISO_DURATION.fullmatch(str(value or "").upper())
+    if not found or not any(found.groups()):
+        return None
+    years, months, weeks, whole_days, hours, minutes, seconds = (float(g or 0) for g in found.groups())
+    return years * 365 + months * 30 + weeks * 7 + whole_days + hours / 24 + minutes / 1440 + seconds / 86400
+
+
 def matches(value: str, patterns: Iterable[str]) -> bool:
     """Whether ``value`` matches any shell-style pattern (``t3.*``) or name."""
     return any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
 
 
-def labels(props: Mapping[str, Any]) -> dict[str, str]:
-    """A resource's tags or labels on any cloud: AWS/Azure ``tags`` (a map, or ASG key/value list),
-    GCP ``labels``/``settings.userLabels``, Kubernetes ``metadata.labels``."""
-    for path in ("tags", "labels", "settings.userLabels", "metadata.labels"):
+# Where each cloud keeps a resource's key/value tags, in the order to read them. GCP's ``tags`` is a list
+# of network tags (firewall targets), not key/value labels, so GCP resources are never read from ``tags``.
+LABEL_PATHS: dict[str, tuple[str, ...]] = {
+    "aws": ("tags",),
+    "azure-native": ("tags",),
+    "gcp": ("labels", "settings.userLabels"),
+    "kubernetes": ("metadata.labels",),
+}
+DEFAULT_LABEL_PATHS = ("tags", "labels", "metadata.labels")
+
+
+def labels(props: Mapping[str, Any], resource_type: str) -> dict[str, str]:
+    """A resource's key/value tags or labels: AWS/Azure ``tags`` (a map, or an ASG key/value list),
+    GCP ``labels`` / ``settings.userLabels``, Kubernetes ``metadata.labels``.
+
+    Values that are not key/value (a list of GCP network tags) are skipped, never misread as labels.
+    """
+    for path in LABEL_PATHS.get(resource_type.partition(":")[0], DEFAULT_LABEL_PATHS):
         found = dig(props, path)
         if isinstance(found, Mapping):
             return {str(k): str(v) for k, v in found.items()}
-        if isinstance(found, Sequence) and not isinstance(found, str):
-            return {str(t.get("key")): str(t.get("value")) for t in found if isinstance(t, Mapping)}
+        listed = isinstance(found, Sequence) and not isinstance(found, str)
+        pairs = [t for t in found if isinstance(t, Mapping) and "key" in t] if listed else []
+        if pairs:
+            return {str(t["key"]): str(t.get("value")) for t in pairs}
     return {}
 
 
-def tier_of(props: Mapping[str, Any], name: str, tiers: Iterable[str]) -> str | None:
+def tier_of(props: Mapping[str, Any], resource_type: str, name: str, tiers: Collection[str]) -> str | None:
     """The compute tier (web, api, worker) a resource serves, from its labels or else its name."""
-    found = labels(props)
+    found = labels(props, resource_type)
     for key in ("tier", "service", "app", "app.kubernetes.io/component", "app.kubernetes.io/name"):
         if found.get(key) in tiers:
             return found[key]
     return next((tier for tier in tiers if tier in name.split("-")), None)
+
+
+# Per Azure type: its ARM id below ``/resourceGroups/<group>/providers/``, and the inputs naming it.
+ARM_IDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "azure-native:compute:VirtualMachineScaleSet": (
+        "Microsoft.Compute/virtualMachineScaleSets/{}",
+        ("vmScaleSetName",),
+    ),
+    "azure-native:compute:VirtualMachine": ("Microsoft.Compute/virtualMachines/{}", ("vmName",)),
+    "azure-native:dbforpostgresql:Server": ("Microsoft.DBforPostgreSQL/flexibleServers/{}", ("serverName",)),
+    "azure-native:network:NetworkSecurityGroup": (
+        "Microsoft.Network/networkSecurityGroups/{}",
+        ("networkSecurityGroupName",),
+    ),
+    "azure-native:network:Subnet": (
+        "Microsoft.Network/virtualNetworks/{}/subnets/{}",
+        ("virtualNetworkName", "subnetName"),
+    ),
+    "azure-native:network:ApplicationGateway": (
+        "Microsoft.Network/applicationGateways/{}",
+        ("applicationGatewayName",),
+    ),
+    "azure-native:redis:Redis": ("Microsoft.Cache/redis/{}", ("name",)),
+}
+
+
+def arm_id_of(value: Any, resource_type: str, props: Mapping[str, Any]) -> bool:
+    """Whether ``value`` is the ARM id of the resource with these inputs (ARM ids ignore case).
+
+    The subscription is not among a resource's inputs, so any subscription matches.
+    """
+    template, names = ARM_IDS.get(resource_type, ("", ()))
+    group, parts = props.get("resourceGroupName"), [props.get(name) for name in names]
+    if not template or not isinstance(value, str) or not all(isinstance(p, str) for p in (group, *parts)):
+        return False
+    tail = f"/resourceGroups/{group}/providers/{template.format(*parts)}"
+    return re.fullmatch(r"/subscriptions/[^/]+" + re.escape(tail), value, re.IGNORECASE) is not None
+
+
+def texts(value: Any) -> Iterator[str]:
+    """Every string inside a property value (maps and lists walked)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from texts(v)
+    elif isinstance(value, Sequence):
+        for v in value:
+            yield from texts(v)
+
+
+def points_at(resource: PolicyResource, path: str, target: PolicyResource) -> bool:
+    """Whether ``resource``'s property at ``path`` (``*`` over lists) names Azure resource ``target``: holds
+    its ARM id, or was computed from ``target``'s outputs (how the engine sees an id unknown at preview)."""
+    top = path.split(".", 1)[0]
+    if any(d.urn == target.urn for d in resource.property_dependencies.get(top, [])):
+        return True
+    found = (v for value in values(resource.props, path) for v in texts(value))
+    return any(arm_id_of(v, target.resource_type, target.props) for v in found)
 
 
 MUST_BE_SET = ...

@@ -17,6 +17,8 @@ PUBLIC_PORTS = (80, 443)  # the internet reaches only the load balancer, on 80 (
 KEY_ROTATION_DAYS = 30
 MIN_TLS_VERSION = "1.2"
 TLS13_POLICY_PREFIX = "ELBSecurityPolicy-TLS13-"
+# Application Gateway's predefined policies that offer TLS 1.3 with a TLS 1.2 minimum (v2 SKUs).
+AZURE_TLS13_POLICIES = ("AppGwSslPolicy20220101", "AppGwSslPolicy20220101S")
 
 # Per tier: autoscaling maximum and Kubernetes container limits (SPEC.md: Compute tiers).
 TIERS: dict[str, dict[str, Any]] = {
@@ -34,11 +36,17 @@ _DEV_SIZES = [
     "cache.t4g.micro",
     "cache.t4g.small",
     "cache.t4g.medium",
+    # Azure VM scale sets and PostgreSQL Flexible Server share the Standard_* names (the server's tier is
+    # sku.tier); Azure Cache for Redis sizes read <sku>_<family><capacity>.
+    "Standard_B1ms",
     "Standard_B2s",
     "Standard_B2ms",
     "Standard_D2s_v5",
-    "Standard_B1ms",
-    "GP_Standard_D2s_v3",
+    "Standard_D2ds_v5",
+    "Basic_C0",
+    "Basic_C1",
+    "Standard_C0",
+    "Standard_C1",
     "e2-small",
     "e2-medium",
     "e2-standard-2",
@@ -52,7 +60,9 @@ _STAGING_SIZES = [
     "db.r6g.large",
     "cache.r6g.large",
     "Standard_D4s_v5",
-    "GP_Standard_D4s_v3",
+    "Standard_D4ds_v5",
+    "Standard_C2",
+    "Premium_P1",
     "e2-standard-4",
     "db-custom-4-15360",
 ]
@@ -64,7 +74,8 @@ _PROD_SIZES = [
     "db.r6g.2xlarge",
     "cache.r6g.xlarge",
     "Standard_D8s_v5",
-    "GP_Standard_D8s_v3",
+    "Standard_D8ds_v5",
+    "Premium_P2",
     "n2-standard-4",
     "n2-standard-8",
     "db-custom-8-30720",

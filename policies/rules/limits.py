@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
@@ -11,8 +11,15 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 from . import defaults
 from .base import Params, dig, integer, items, matches, number, resource_rule, strings, tier_of, values
 
-# Per resource type, where its machine / node / VM / database size is.
-SIZES: dict[str, str] = {
+
+def _redis_size(props: Mapping[str, Any]) -> list[Any]:
+    """Azure Cache for Redis: sku name, family and capacity as one size, as Azure prices it (``Premium_P1``)."""
+    name, family, capacity = (dig(props, f"sku.{key}") for key in ("name", "family", "capacity"))
+    return [f"{name}_{family}{number(capacity):g}"] if name and family and number(capacity) is not None else []
+
+
+# Per resource type, where its machine / node / VM / database / cache size is (a path, or how to read it).
+SIZES: dict[str, str | Callable[[Mapping[str, Any]], list[Any]]] = {
     "aws:ec2/instance:Instance": "instanceType",
     "aws:ec2/launchTemplate:LaunchTemplate": "instanceType",
     "aws:rds/instance:Instance": "instanceClass",
@@ -25,6 +32,7 @@ SIZES: dict[str, str] = {
     "azure-native:containerservice:AgentPool": "vmSize",
     "azure-native:containerservice:ManagedCluster": "agentPoolProfiles.*.vmSize",
     "azure-native:dbforpostgresql:Server": "sku.name",
+    "azure-native:redis:Redis": _redis_size,
     "gcp:compute/instance:Instance": "machineType",
     "gcp:compute/instanceTemplate:InstanceTemplate": "machineType",
     "gcp:container/nodePool:NodePool": "nodeConfig.machineType",
@@ -34,14 +42,14 @@ SIZES: dict[str, str] = {
 
 @resource_rule(
     name="allowed-sizes",
-    description="Instances, nodes, VMs and databases use a size allowed in this environment.",
+    description="Instances, nodes, VMs, databases and caches use a size allowed in this environment.",
     remediation="Pick a size from allowedSizes in policies/config/<environment>.json, or add the size there "
     "in a reviewed change.",
     schema={"allowedSizes": strings(defaults.PROD["allowedSizes"], "Allowed sizes; shell patterns like t3.* work")},
 )
 def allowed_sizes(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
-    path = SIZES.get(args.resource_type)
-    for size in values(args.props, path) if path else ():
+    where = SIZES.get(args.resource_type)
+    for size in (where(args.props) if callable(where) else values(args.props, where)) if where else ():
         if isinstance(size, str) and not matches(size, params["allowedSizes"]):
             report(f"{args.name}: size {size!r} is not allowed in this environment.")
 
@@ -51,7 +59,7 @@ MAX_SIZES: dict[str, str] = {
     "aws:autoscaling/group:Group": "maxSize",
     "aws:eks/nodeGroup:NodeGroup": "scalingConfig.maxSize",
     "aws:appautoscaling/target:Target": "maxCapacity",
-    "azure-native:insights:AutoscaleSetting": "profiles.*.capacity.maximum",
+    "azure-native:monitor:AutoscaleSetting": "profiles.*.capacity.maximum",
     "azure-native:containerservice:AgentPool": "maxCount",
     "azure-native:app:ContainerApp": "template.scale.maxReplicas",
     "gcp:compute/autoscaler:Autoscaler": "autoscalingPolicy.maxReplicas",
@@ -77,7 +85,7 @@ TIER_SCHEMA = {
 def autoscaling_max_size(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
     path = MAX_SIZES.get(args.resource_type)
     tiers: Mapping[str, Any] = params["tiers"]
-    tier = tier_of(args.props, args.name, tiers)
+    tier = tier_of(args.props, args.resource_type, args.name, tiers)
     cap = tiers[tier]["maxSize"] if tier else max(t["maxSize"] for t in tiers.values())
     for found in values(args.props, path) if path else ():
         if (number(found) or 0) > cap:
@@ -153,7 +161,7 @@ def container_limits(args: ResourceValidationArgs, report: ReportViolation, para
         return
     paths, cpu_path, memory_path = CONTAINERS[args.resource_type]
     tiers: Mapping[str, Any] = params["tiers"]
-    tier = tier_of(args.props, args.name, tiers)
+    tier = tier_of(args.props, args.resource_type, args.name, tiers)
     caps = tiers[tier] if tier else max(tiers.values(), key=lambda t: memory_bytes(t["memory"]) or 0)
     for container in (c for path in paths for c in items(args.props, path)):
         name = container.get("name", "?")

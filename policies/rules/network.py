@@ -7,28 +7,55 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from . import defaults
-from .base import Params, Requirement, check_table, integers, items, number, resource_rule, stack_rule, text
+from .base import (
+    Params,
+    Requirement,
+    check_table,
+    dig,
+    integers,
+    items,
+    number,
+    points_at,
+    resource_rule,
+    stack_rule,
+    text,
+)
 
 PRIVATE: dict[str, list[Requirement]] = {
     "aws:rds/instance:Instance": [("publiclyAccessible", False)],
     "aws:rds/clusterInstance:ClusterInstance": [("publiclyAccessible", False)],
     "azure-native:dbforpostgresql:Server": [("network.publicNetworkAccess", "Disabled")],
-    "azure-native:cache:Redis": [("publicNetworkAccess", "Disabled")],
+    "azure-native:redis:Redis": [("publicNetworkAccess", "Disabled")],
+    "azure-native:storage:StorageAccount": [("allowBlobPublicAccess", False)],
+    "azure-native:appconfiguration:ConfigurationStore": [("publicNetworkAccess", "Disabled")],
     "gcp:sql/databaseInstance:DatabaseInstance": [("settings.ipConfiguration.ipv4Enabled", False)],
+}
+# Azure services private either way: public network access off, or a firewall that denies by default.
+# Per type: (public network access path, firewall default action path).
+FIREWALLED: dict[str, tuple[str, str]] = {
+    "azure-native:storage:StorageAccount": ("publicNetworkAccess", "networkRuleSet.defaultAction"),
+    "azure-native:keyvault:Vault": ("properties.publicNetworkAccess", "properties.networkAcls.defaultAction"),
 }
 
 
 @resource_rule(
     name="no-public-data-stores",
-    description="Databases and caches are reachable only from private networks.",
+    description="Databases, caches, storage accounts and key vaults are reachable only from private networks.",
     remediation="Turn off public access (publiclyAccessible=false, publicNetworkAccess=Disabled, "
-    "ipv4Enabled=false) and reach the data store through the application tier's private network.",
+    "ipv4Enabled=false, allowBlobPublicAccess=false, or a firewall with defaultAction Deny) and reach the data "
+    "store through the application tier's private network or a private endpoint.",
 )
 def no_public_data_stores(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
-    check_table(PRIVATE, args, report, "databases and caches must not be public")
+    check_table(PRIVATE, args, report, "data stores must not be public")
+    if args.resource_type in FIREWALLED:
+        access, firewall = FIREWALLED[args.resource_type]
+        if str(dig(args.props, access)).lower() != "disabled" and str(dig(args.props, firewall)).lower() != "deny":
+            report(
+                f"{args.name}: {access} is not Disabled and {firewall} is not Deny (data stores must not be public)."
+            )
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,10 @@ INGRESS: dict[str, Callable[[Mapping[str, Any]], Iterator[Ingress]]] = {
     "gcp:compute/firewall:Firewall": _gcp_firewall,
 }
 ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
+# Azure's health-probe source (168.63.129.16): every NSG admits it on all ports by default
+# (AllowAzureLoadBalancerInBound), and Application Gateway v2 needs it again above a deny-all rule.
+# It probes; it is not a client that can open an SSH session.
+PLATFORM_PROBES = frozenset({"azureloadbalancer"})
 
 
 def _public(rules: Iterator[Ingress]) -> bool:
@@ -133,7 +164,9 @@ def restricted_ingress(args: ResourceValidationArgs, report: ReportViolation, pa
         ports = set(range(rule.from_port, rule.to_port + 1)) if rule.to_port - rule.from_port < 1024 else None
         if public and (ports is None or not ports <= set(params["publicPorts"])):
             report(f"{args.name}: ports {rule.from_port}-{rule.to_port} are open to {', '.join(public)}.")
-        ssh_from = [s for s in rule.sources if not _within(s, params["sshAllowedCidr"])]
+        ssh_from = [
+            s for s in rule.sources if not _within(s, params["sshAllowedCidr"]) and s.lower() not in PLATFORM_PROBES
+        ]
         if rule.from_port <= defaults.SSH_PORT <= rule.to_port and ssh_from:
             report(f"{args.name}: SSH is open to {', '.join(ssh_from)}; only {params['sshAllowedCidr']} may reach it.")
 
@@ -144,15 +177,15 @@ LOAD_BALANCERS = {
     "aws:alb/loadBalancer:LoadBalancer": "securityGroups",
     "aws:elb/loadBalancer:LoadBalancer": "securityGroups",
 }
+NSG = "azure-native:network:NetworkSecurityGroup"
+NSG_RULE = "azure-native:network:SecurityRule"
+SUBNET = "azure-native:network:Subnet"
+# Azure load balancers and where they name the subnet they run in (an NSG applies to a whole subnet).
+AZURE_LOAD_BALANCERS = {"azure-native:network:ApplicationGateway": "gatewayIPConfigurations.*.subnet.id"}
 
 
-@stack_rule(
-    name="public-ingress-only-on-load-balancers",
-    description="Security groups open to the internet belong to a load balancer.",
-    remediation="Put instances and services behind the load balancer and let only its security group accept "
-    "traffic from anywhere; other groups accept traffic from the load balancer's group.",
-)
-def public_ingress_only_on_load_balancers(args: StackValidationArgs, report: ReportViolation, params: Params) -> None:
+def _aws_unattached(args: StackValidationArgs) -> Iterator[PolicyResource]:
+    """Public AWS security groups (and rules) that no load balancer uses."""
     attached = {
         group.urn
         for r in args.resources
@@ -163,7 +196,50 @@ def public_ingress_only_on_load_balancers(args: StackValidationArgs, report: Rep
         groups = {r.urn} | {g.urn for g in r.property_dependencies.get("securityGroupId", [])}
         aws_firewall = r.resource_type.startswith("aws:") and r.resource_type in INGRESS
         if aws_firewall and not groups & attached and _public(INGRESS[r.resource_type](r.props)):
-            report(f"{r.name}: accepts traffic from anywhere but no load balancer uses it.", r.urn)
+            yield r
+
+
+def _nsg_of(rule: PolicyResource, groups: list[PolicyResource]) -> PolicyResource | None:
+    """The NSG a standalone security rule belongs to (by dependency, else by group and name)."""
+    keys = ("resourceGroupName", "networkSecurityGroupName")
+    for group in groups:
+        if points_at(rule, keys[1], group) or all(rule.props.get(k) == group.props.get(k) for k in keys):
+            return group
+    return None
+
+
+def _azure_unattached(args: StackValidationArgs) -> Iterator[PolicyResource]:
+    """Public Azure NSGs (and their rules) not applied to a subnet an Application Gateway runs in."""
+    groups = [r for r in args.resources if r.resource_type == NSG]
+    balanced = [
+        subnet
+        for subnet in args.resources
+        if subnet.resource_type == SUBNET
+        and any(
+            points_at(lb, path, subnet)
+            for lb in args.resources
+            for lb_type, path in AZURE_LOAD_BALANCERS.items()
+            if lb.resource_type == lb_type
+        )
+    ]
+    on_load_balancer = {g.urn for g in groups if any(points_at(s, "networkSecurityGroup.id", g) for s in balanced)}
+    for r in args.resources:
+        if r.resource_type in (NSG, NSG_RULE) and _public(INGRESS[r.resource_type](r.props)):
+            group = r if r.resource_type == NSG else _nsg_of(r, groups)
+            if group is None or group.urn not in on_load_balancer:
+                yield r
+
+
+@stack_rule(
+    name="public-ingress-only-on-load-balancers",
+    description="Security groups open to the internet belong to a load balancer.",
+    remediation="Put instances and services behind the load balancer and let only its security group (Azure: the "
+    "NSG of the Application Gateway's subnet) accept traffic from anywhere; other groups accept traffic from the "
+    "load balancer's group or subnet.",
+)
+def public_ingress_only_on_load_balancers(args: StackValidationArgs, report: ReportViolation, params: Params) -> None:
+    for r in (*_aws_unattached(args), *_azure_unattached(args)):
+        report(f"{r.name}: accepts traffic from anywhere but no load balancer uses it.", r.urn)
 
 
 POLICIES = [no_public_data_stores, restricted_ingress, public_ingress_only_on_load_balancers]

@@ -15,6 +15,18 @@ DELETION_PROTECTION: dict[str, list[Requirement]] = {
     "gcp:container/cluster:Cluster": [("deletionProtection", True)],
     "gcp:storage/bucket:Bucket": [("forceDestroy", False)],
 }
+# Azure resources have no deletion-protection property: Pulumi's ``protect`` option is what refuses the delete.
+PROTECTED = frozenset(
+    f"azure-native:{t}"
+    for t in (
+        "dbforpostgresql:Server",
+        "redis:Redis",
+        "storage:StorageAccount",
+        "keyvault:Vault",
+        "dataprotection:BackupVault",
+        "network:ApplicationGateway",
+    )
+)
 # Primaries also keep a final snapshot when deleted (replicas cannot take one).
 FINAL_SNAPSHOT: dict[str, list[Requirement]] = {
     "aws:rds/instance:Instance": [("skipFinalSnapshot", False)],
@@ -24,12 +36,15 @@ FINAL_SNAPSHOT: dict[str, list[Requirement]] = {
 
 @resource_rule(
     name="deletion-protection",
-    description="Prod databases and load balancers are protected from deletion and keep a final snapshot.",
-    remediation="Set deletionProtection / enableDeletionProtection to true and skipFinalSnapshot to false "
-    "(platform:database.deletionProtection in the stack file).",
+    description="Prod databases, data stores, key vaults and load balancers are protected from deletion and "
+    "databases keep a final snapshot.",
+    remediation="Set deletionProtection / enableDeletionProtection to true and skipFinalSnapshot to false; on Azure "
+    "register the resource with protect=True (platform:database.deletionProtection in the stack file).",
 )
 def deletion_protection(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
     check_table(DELETION_PROTECTION, args, report, "prod data must survive an accidental delete")
+    if args.resource_type in PROTECTED and not args.opts.protect:
+        report(f"{args.name}: not protected (protect=True) against an accidental delete.")
     if not is_replica(args.props):
         check_table(FINAL_SNAPSHOT, args, report, "prod data must survive an accidental delete")
 
@@ -38,6 +53,9 @@ ZONE_REDUNDANT: dict[str, list[Requirement]] = {
     "aws:rds/instance:Instance": [("multiAz", True)],
     "aws:elasticache/replicationGroup:ReplicationGroup": [("multiAzEnabled", True), ("automaticFailoverEnabled", True)],
     "azure-native:dbforpostgresql:Server": [("highAvailability.mode", "ZoneRedundant")],
+    "azure-native:storage:StorageAccount": [
+        ("sku.name", ("Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"))
+    ],
     "gcp:sql/databaseInstance:DatabaseInstance": [("settings.availabilityType", "REGIONAL")],
     "gcp:redis/instance:Instance": [("tier", "STANDARD_HA")],
 }
@@ -47,7 +65,10 @@ ZONE_LISTS: dict[str, str] = {
     "aws:lb/loadBalancer:LoadBalancer": "subnets",
     "aws:eks/nodeGroup:NodeGroup": "subnetIds",
     "azure-native:containerservice:AgentPool": "availabilityZones",
-    "azure-native:cache:Redis": "zones",
+    "azure-native:compute:VirtualMachineScaleSet": "zones",
+    "azure-native:network:ApplicationGateway": "zones",
+    "azure-native:network:PublicIPAddress": "zones",
+    "azure-native:redis:Redis": "zones",
     "gcp:container/nodePool:NodePool": "nodeLocations",
 }
 

@@ -10,9 +10,12 @@ from .base import Params, integer, number, resource_rule, values
 # Per log store type: where its retention in days is, and whether "absent" means kept forever.
 RETENTION: dict[str, tuple[str, bool]] = {
     "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", True),
-    "azure-native:operationalinsights:Workspace": ("retentionInDays", False),
+    "azure-native:operationalinsights:Workspace": ("retentionInDays", False),  # absent: 30 days
+    "azure-native:network:FlowLog": ("retentionPolicy.days", True),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": ("retentionDays", False),
 }
+# Inputs holding a log store's cloud name, where "audit" marks audit logs.
+NAME_INPUTS = ("name", "bucket", "workspaceName")
 AUDIT_ARCHIVES = {"aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "rules.*.expiration.days"}
 
 
@@ -28,7 +31,8 @@ AUDIT_ARCHIVES = {"aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfigurat
     },
 )
 def log_retention(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
-    audit = "audit" in f"{args.name} {args.props.get('name', '')} {args.props.get('bucket', '')}".lower()
+    names = (args.name, *(str(args.props.get(key, "")) for key in NAME_INPUTS))
+    audit = "audit" in " ".join(names).lower()
     minimum = params["minAuditRetentionDays" if audit else "minAppRetentionDays"]
     path, forever_when_absent = RETENTION.get(args.resource_type, (AUDIT_ARCHIVES.get(args.resource_type, ""), True))
     if not path or (args.resource_type in AUDIT_ARCHIVES and not audit):

@@ -47,14 +47,30 @@ TAGGED = frozenset(
                 "resources:ResourceGroup",
                 "network:VirtualNetwork",
                 "network:NetworkSecurityGroup",
+                "network:PublicIPAddress",
+                "network:ApplicationGateway",
+                "network:WebApplicationFirewallPolicy",
+                "network:PrivateEndpoint",
+                "network:FlowLog",
+                "privatedns:PrivateZone",
                 "compute:VirtualMachineScaleSet",
                 "compute:Disk",
+                "compute:DiskEncryptionSet",
                 "dbforpostgresql:Server",
-                "cache:Redis",
+                "redis:Redis",
                 "storage:StorageAccount",
                 "keyvault:Vault",
-                "containerservice:ManagedCluster",
+                "keyvault:Key",
+                "keyvault:Secret",
+                "managedidentity:UserAssignedIdentity",
+                "monitor:ActionGroup",
+                "monitor:AutoscaleSetting",
+                "monitor:MetricAlert",
                 "operationalinsights:Workspace",
+                "dataprotection:BackupVault",
+                "appconfiguration:ConfigurationStore",
+                "servicebus:Namespace",
+                "containerservice:ManagedCluster",
             )
         ),
         *(
@@ -95,7 +111,7 @@ TAGGED = frozenset(
 def required_tags(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
     if args.resource_type not in TAGGED:
         return
-    missing = [key for key in params["requiredTags"] if not labels(args.props).get(key)]
+    missing = [key for key in params["requiredTags"] if not labels(args.props, args.resource_type).get(key)]
     if missing:
         report(f"{args.name}: missing tags {', '.join(missing)}.")
 

@@ -14,11 +14,19 @@ from pulumi_policy import (
 )
 
 OPTIONS = PolicyResourceOptions(False, [], None, [], None, [], None)  # type: ignore[arg-type]
+PROTECTED = PolicyResourceOptions(True, [], None, [], None, [], None)  # type: ignore[arg-type]
 
 
-def check(policy: ResourceValidationPolicy, type_: str, props: dict[str, Any], config: dict | None = None) -> list[str]:
+def check(
+    policy: ResourceValidationPolicy,
+    type_: str,
+    props: dict[str, Any],
+    config: dict | None = None,
+    protect: bool = False,
+) -> list[str]:
     messages: list[str] = []
-    args = ResourceValidationArgs(type_, props, f"urn:pulumi:test::p::{type_}::r", "r", OPTIONS, None, config)
+    options = PROTECTED if protect else OPTIONS
+    args = ResourceValidationArgs(type_, props, f"urn:pulumi:test::p::{type_}::r", "r", options, None, config)
     policy.validate(args, lambda message, urn=None: messages.append(message))
     return messages
 

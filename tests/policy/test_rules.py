@@ -32,7 +32,7 @@ CASES: list[tuple[Any, str, dict[str, Any], dict[str, Any], str]] = [
     (
         encryption.encryption_at_rest,
         "azure-native:storage:StorageAccount",
-        {"encryption": {"keySource": "Microsoft.Keyvault"}},
+        {"encryption": {"keySource": "Microsoft.Keyvault", "keyVaultProperties": {"keyName": "data"}}},
         {"encryption": {"keySource": "Microsoft.Storage"}},
         "keySource",
     ),

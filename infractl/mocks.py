@@ -108,6 +108,13 @@ class RealisticMocks(pulumi.runtime.Mocks):
                 # Azure answers user-assigned identities as a map keyed by identity id.
                 ids = identity["userAssignedIdentities"]
                 state["identity"] = {**identity, "userAssignedIdentities": {i: _azure_identity(i, {}) for i in ids}}
+            if isinstance(identity, dict) and "SystemAssigned" in str(identity.get("type", "")):
+                system = _azure_identity(resource_id, {})
+                state["identity"] = {
+                    **state["identity"],
+                    "principalId": system["principalId"],
+                    "tenantId": system["tenantId"],
+                }
             return resource_id, {**state, **(extra(args.name, inputs) if extra else {})}
         if package == "gcp":
             provider = self._provider_inputs.get((args.provider or "").rsplit("::", 1)[0], {})
@@ -290,6 +297,14 @@ _ARM_TYPES = {
     "storage:ManagementPolicy": "managementPolicies",
     "monitor:DiagnosticSetting": "diagnosticSettings",
 }
+# Inputs naming the resource itself where they are not ``<type>Name``.
+_ARM_OWN_NAMES = {
+    "ConfigurationStore": "configStoreName",
+    "StorageAccount": "accountName",
+    "BackupVault": "vaultName",
+    "Server": "serverName",
+    "VirtualMachineScaleSet": "vmScaleSetName",
+}
 # Inputs naming the parent a child resource lives under (subnet in VNet, key in vault, ...).
 _ARM_PARENTS = {
     "virtualNetworkName": "virtualNetworks",
@@ -304,11 +319,18 @@ _ARM_PARENTS = {
 }
 
 
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"  # backupPolicies
+    return noun + ("es" if noun.endswith("s") else "s")  # publicIPAddresses
+
+
 def _azure_id(typ: str, name: str, inputs: dict) -> str:
     """The ARM id Azure would give: ``/subscriptions/../resourceGroups/../providers/Microsoft.X/type/name``."""
     module, kind = typ.split(":")[1:]
     camel = kind[0].lower() + kind[1:]
-    own = inputs.get(f"{camel}Name") or inputs.get("name") or f"{name}-{_digest(typ, name, length=7)}"
+    own_key = next((k for k in (f"{camel}Name", _ARM_OWN_NAMES.get(kind), "name") if k and k in inputs), None)
+    own = inputs[own_key] if own_key else f"{name}-{_digest(typ, name, length=7)}"
     group = f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', own)}"
     if typ == "azure-native:resources:ResourceGroup":
         return group
@@ -318,9 +340,9 @@ def _azure_id(typ: str, name: str, inputs: dict) -> str:
     path = "".join(
         f"/{kind_of}/{inputs[key]}"
         for key, kind_of in _ARM_PARENTS.items()
-        if key != f"{camel}Name" and isinstance(inputs.get(key), str)
+        if key != own_key and isinstance(inputs.get(key), str)
     )
-    arm_type = _ARM_TYPES.get(f"{module}:{kind}", f"{camel}s")
+    arm_type = _ARM_TYPES.get(f"{module}:{kind}") or _plural(camel)
     return f"{group}/providers/Microsoft.{_ARM_NAMESPACES.get(module, module)}{path}/{arm_type}/{own}"
 
 

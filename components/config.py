@@ -25,8 +25,6 @@ Color = Literal["blue", "green"]
 Severity = Literal["critical", "high", "medium", "low"]
 Tier = Literal["web", "api", "worker"]
 
-# Clouds whose package under components/ is complete; azure is being built (issue 3).
-AVAILABLE_CLOUDS: tuple[Cloud, ...] = ("aws", "gcp")
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 TIERS: tuple[Tier, ...] = ("web", "api", "worker")
 COLORS: tuple[Color, ...] = ("blue", "green")
@@ -160,6 +158,11 @@ CLOUDWATCH_RETENTION_DAYS = frozenset(
     (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 )
 SSH_ALLOWED_RANGE = ipaddress.IPv4Network("10.0.0.0/8")
+# Key Vault rotation policies: a key version rotates 7 days after creation at the earliest and at least
+# 7 days before it expires; a version expires 28 days after creation at the earliest.
+KEY_VAULT_MIN_ROTATION_DAYS = 7
+KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS = 7
+KEY_VAULT_MIN_EXPIRY_DAYS = 28
 K8S_CPU = re.compile(r"^\d+(\.\d+)?m?$")
 K8S_MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)?$")
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -222,6 +225,14 @@ class AwsConfig(Model):
         return self
 
 
+# Azure names PostgreSQL flexible-server compute by tier: B-series burstable, D-series general purpose, E-series
+# memory optimized (learn.microsoft.com/azure/postgresql/flexible-server/concepts-compute).
+POSTGRES_SKU_PREFIXES = {"Burstable": "Standard_B", "GeneralPurpose": "Standard_D", "MemoryOptimized": "Standard_E"}
+REDIS_PREMIUM_CAPACITIES = range(1, 6)  # P1-P5; C0-C6 are Basic/Standard
+REDIS_MAX_REPLICAS = {"Basic": 0, "Standard": 1, "Premium": 3}  # replicas per primary each tier can run
+REDIS_RDB_FREQUENCIES_MINUTES = (15, 30, 60, 360, 720, 1440)  # the RDB snapshot intervals Azure accepts
+
+
 class AzureConfig(Model):
     """Azure sizes, addressing and identities (components/azure). SPEC numbers stay in the shared sections."""
 
@@ -244,6 +255,7 @@ class AzureConfig(Model):
     redis_sku: Literal["Basic", "Standard", "Premium"] = "Standard"
     redis_capacity: int = Field(1, ge=0, le=6)
     redis_version: Literal["6"] = "6"  # the newest Azure Cache for Redis offers; 7.x is Azure Managed Redis only
+    redis_rdb_frequency_minutes: int = 1440  # one of REDIS_RDB_FREQUENCIES_MINUTES; SPEC's snapshots are daily
     gateway_capacity: dict[Literal["min", "max"], int] = {"min": 1, "max": 2}
     tls_policy: str = Field("AppGwSslPolicy20220101S", pattern=r"^AppGwSslPolicy2022")
     domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
@@ -251,8 +263,11 @@ class AzureConfig(Model):
         "https://platform-certificates.vault.azure.net/secrets/platform-tls",
         pattern=r"^https://[a-z0-9-]+\.vault\.azure\.net/secrets/[A-Za-z0-9-]+(/[0-9a-f]{32})?$",
     )
-    key_expiry_days: int = Field(90, ge=28, le=3650)
+    key_expiry_days: int = Field(90, ge=KEY_VAULT_MIN_EXPIRY_DAYS, le=3650)  # each key version's lifetime
+    key_vault_sku: Literal["standard", "premium"] = "premium"  # premium keeps the keys in HSMs (RSA-HSM)
     group_object_ids: dict[Literal["admin", "developer", "viewer"], Annotated[str, Field(pattern=UUID)]] = {}
+    # Who runs `pulumi up` (a CI service principal, or a user): Azure rejects role assignments of the wrong type.
+    deployer_principal_type: Literal["ServicePrincipal", "User"] = "ServicePrincipal"
 
     _check_location = field_validator("location", "dr_location")(_region_validator(AZURE_LOCATIONS, "Azure location"))
 
@@ -263,6 +278,25 @@ class AzureConfig(Model):
         if missing:
             raise ValueError(f"needs a VM size for {', '.join(missing)}")
         return sizes
+
+    @field_validator("redis_rdb_frequency_minutes")
+    @classmethod
+    def _rdb_frequency_azure_accepts(cls, minutes: int) -> int:
+        if minutes not in REDIS_RDB_FREQUENCIES_MINUTES:
+            raise ValueError(f"allowed: {', '.join(map(str, REDIS_RDB_FREQUENCIES_MINUTES))} (minutes)")
+        return minutes
+
+    @model_validator(mode="after")
+    def _skus_match_tiers(self) -> AzureConfig:
+        prefix = POSTGRES_SKU_PREFIXES[self.postgres_tier]
+        if not self.postgres_sku.startswith(prefix):
+            raise ValueError(
+                f"postgresSku {self.postgres_sku} is not a {self.postgres_tier} size; "
+                f"{self.postgres_tier} sizes start with {prefix} (e.g. {prefix}2ds_v5)"
+            )
+        if self.redis_sku == "Premium" and self.redis_capacity not in REDIS_PREMIUM_CAPACITIES:
+            raise ValueError(f"redisCapacity {self.redis_capacity} is not a Premium size; allowed: 1-5 (P1-P5)")
+        return self
 
     @model_validator(mode="after")
     def _distinct_locations(self) -> AzureConfig:
@@ -689,9 +723,6 @@ class PlatformConfig(Model):
     def _unique_clouds(cls, clouds: list[Cloud]) -> list[Cloud]:
         if len(set(clouds)) != len(clouds):
             raise ValueError("each cloud may be listed once")
-        missing = [cloud for cloud in clouds if cloud not in AVAILABLE_CLOUDS]
-        if missing:
-            raise ValueError(f"{', '.join(missing)} is not available yet; available: {', '.join(AVAILABLE_CLOUDS)}")
         return clouds
 
     @model_validator(mode="after")
@@ -706,9 +737,46 @@ class PlatformConfig(Model):
                         f"{key} = {days}: CloudWatch Logs accepts only "
                         f"{', '.join(map(str, sorted(CLOUDWATCH_RETENTION_DAYS)))}"
                     )
+        if "azure" in self.clouds:
+            rotation = max(self.security.key_rotation_days, KEY_VAULT_MIN_ROTATION_DAYS)
+            if self.azure.key_expiry_days < rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS:
+                raise ValueError(
+                    f"azure.keyExpiryDays = {self.azure.key_expiry_days}: must be at least "
+                    f"{rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} (security.keyRotationDays {rotation} + "
+                    f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS}); Key Vault rotates a key at least "
+                    f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires"
+                )
         if self.backup.copy_to_dr and not (self.backup.enabled and self.disaster_recovery.enabled):
             raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
+        if "azure" in self.clouds:
+            self._azure_tiers_allow_features()
         return self
+
+    def _azure_tiers_allow_features(self) -> None:
+        """Azure offers HA and read replicas only off Burstable, and Redis persistence and replicas only on Premium."""
+        tier, sku = self.azure.postgres_tier, self.azure.redis_sku
+        if tier == "Burstable" and self.database.high_availability:
+            raise ValueError(
+                "azure.postgresTier = Burstable cannot run database.highAvailability = true; "
+                "use GeneralPurpose or MemoryOptimized (Burstable has no zone-redundant HA)"
+            )
+        if tier == "Burstable" and self.disaster_recovery.enabled:
+            raise ValueError(
+                "azure.postgresTier = Burstable cannot host the disasterRecovery read replica; "
+                "use GeneralPurpose or MemoryOptimized (Burstable has no read replicas)"
+            )
+        if self.database.high_availability and len(self.azure.zones) < 2:
+            raise ValueError("database.highAvailability needs at least 2 azure.zones (primary and standby zone)")
+        if sku != "Premium" and self.cache.snapshot_retention_days:
+            raise ValueError(
+                f"azure.redisSku = {sku} cannot keep cache.snapshotRetentionDays = "
+                f"{self.cache.snapshot_retention_days}; RDB persistence needs Premium (or set it to 0)"
+            )
+        if self.cache.replicas > REDIS_MAX_REPLICAS[sku]:
+            raise ValueError(
+                f"azure.redisSku = {sku} cannot have cache.replicas = {self.cache.replicas}; "
+                "Basic has none, Standard exactly 1, Premium up to 3"
+            )
 
     def tags_for(self, service: str) -> dict[str, str]:
         """The tags every resource carries (SPEC.md: environment, service, owner, cost-center, managed-by)."""

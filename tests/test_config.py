@@ -55,7 +55,6 @@ def test_stack_values_override_environment_defaults_key_by_key():
         ({}, "platform:environment: required but not set"),
         ({"environment": "dev", "clouds": ["aws", "ibm"]}, 'platform:clouds.1 = "ibm"'),
         ({"environment": "dev", "clouds": ["aws", "aws"]}, "each cloud may be listed once"),
-        ({"environment": "dev", "clouds": ["azure"]}, "azure is not available yet; available: aws, gcp"),
         ({"environment": "dev", "databse": {}}, "platform:databse: unknown key; allowed keys here: alarms,"),
         ({"environment": "dev", "database": {"backupRetentionDays": 0}}, "platform:database.backupRetentionDays = 0"),
         ({"environment": "dev", "database": {"port": "x"}}, 'platform:database.port = "x": Input should be a valid'),

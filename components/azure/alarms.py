@@ -1,0 +1,419 @@
+"""Azure Monitor alerts for every signal of SPEC.md's alarm table, each routed to its severity's action group.
+
+Like ``components/aws/alarms.py`` the alerts are a declarative table (``Rule``: what to measure, threshold,
+window, severity) built from ``alarms``. Warning levels go to ``medium`` (operations), critical levels and the
+10 %-for-2-minutes error rate to ``critical`` (paging), failed logins to ``high``, API usage and slow queries to
+``low``. Platform metrics become metric alerts on the resource itself:
+
+- per VM scale set: ``Percentage CPU``, ``Available Memory Percentage`` (SPEC's used-memory thresholds as the
+  free share left) and ``VmAvailabilityMetric`` (an instance down). Disk usage has no host metric on Azure (the
+  host sees disk throughput, not the file system), so the disk thresholds would need the Azure Monitor agent
+  inside the instances; they are not alerted on here;
+- Application Gateway: average ``ApplicationGatewayTotalTime`` (metric alerts take no percentiles, so SPEC's
+  latency thresholds apply to the mean) and unhealthy backends;
+- PostgreSQL: ``is_db_alive`` (down), ``active_connections``, CPU, memory and storage percent, and in prod the
+  DR replica's ``physical_replication_delay_in_seconds``. Metric alerts are global, so the replica's alert in
+  the DR region notifies the same action groups without the relay AWS needs;
+- Redis: processor time, used memory and server load.
+
+Ratios and log events become log alerts on the app workspace, over the resource logs the diagnostic settings
+send there (``AzureDiagnostics``): the gateway's 5xx rate, API requests per minute and 401s on the API (the
+failed logins the gateway sees), and PostgreSQL statements over ``database.slowQueryMs``. Each query returns one
+row per event; Azure counts or averages them per window. Failed backup jobs raise the Backup vault's built-in
+Azure Monitor alerts; an alert processing rule sends every alert of the vault to the critical action group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import alertsmanagement, compute, dataprotection, monitor, network, redis
+from pulumi_azure_native import dbforpostgresql as postgresql
+
+from ..config import ConfigError, PlatformConfig, Severity, Threshold
+from .gateway import API_PATHS
+from .monitoring import Monitoring
+
+LEVEL_SEVERITY: dict[str, Severity] = {"warning": "medium", "critical": "critical"}
+AZURE_SEVERITY: dict[Severity, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}  # Sev0 .. Sev3
+VMSS, GATEWAY = "Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Network/applicationGateways"
+POSTGRES, REDIS = "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.Cache/redis"
+# The windows (minutes) Azure evaluates: metric alerts take only these; log alerts these "aggregation granularities".
+METRIC_WINDOWS_MINUTES = (1, 5, 15, 30, 60, 360, 720, 1440)
+LOG_WINDOWS_MINUTES = (1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880)
+# A log window Azure has no granularity for is checked as that many 1-minute windows that all breach (at most 6).
+MAX_EVALUATION_PERIODS = 6
+MAX_LOG_FREQUENCY_MINUTES = 5  # log alerts run at least this often (1-minute windows run every minute)
+MINUTE, HOUR = 1, 60  # minutes: the finest window, and the span of SPEC's per-hour counts
+ACCESS_LOG = 'AzureDiagnostics | where Category == "ApplicationGatewayAccessLog" and _ResourceId =~ "{0}"'
+UNAUTHORIZED = 401
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A platform metric of ``scope``, aggregated over ``minutes`` (``window_key``: the config key setting them)."""
+
+    scope: pulumi.Input[str]
+    namespace: str
+    name: str
+    minutes: int
+    window_key: str
+    aggregation: str = "Average"
+
+
+@dataclass(frozen=True)
+class Query:
+    """Rows of the app workspace: counted, or ``measure`` aggregated, per window of ``minutes``."""
+
+    text: pulumi.Input[str]
+    minutes: int
+    window_key: str
+    aggregation: str = "Count"
+    measure: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alert: ``source`` past ``threshold`` (below it when ``below``)."""
+
+    name: str
+    description: str
+    severity: Severity
+    threshold: float
+    source: Metric | Query
+    below: bool = False
+
+
+def levels(
+    name: str,
+    description: str,
+    threshold: Threshold,
+    source: Metric | Query,
+    convert: Callable[[float], float] = float,
+    below: bool = False,
+) -> list[Rule]:
+    """A warning (medium) and a critical (critical) rule for one signal, skipping a level set to null."""
+    return [
+        Rule(f"{name}-{level}", f"{description}: {level}", LEVEL_SEVERITY[level], convert(value), source, below)
+        for level, value in (("warning", threshold.warning), ("critical", threshold.critical))
+        if value is not None
+    ]
+
+
+def free_percent(used: float) -> float:
+    """SPEC's used-memory threshold as the free share Azure reports."""
+    return 100 - used
+
+
+def iso_minutes(minutes: int) -> str:
+    return f"PT{minutes // HOUR}H" if minutes % HOUR == 0 else f"PT{minutes}M"
+
+
+def metric_window(source: Metric) -> str:
+    if source.minutes not in METRIC_WINDOWS_MINUTES:
+        raise ConfigError(
+            [
+                f"platform:alarms.{source.window_key} = {source.minutes}: Azure metric alerts evaluate windows of "
+                f"{', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes"
+            ]
+        )
+    return iso_minutes(source.minutes)
+
+
+def log_window(source: Query) -> tuple[int, int]:
+    """The window (minutes) and how many consecutive windows must breach."""
+    if source.minutes in LOG_WINDOWS_MINUTES:
+        return source.minutes, 1
+    if source.minutes <= MAX_EVALUATION_PERIODS:
+        return MINUTE, source.minutes
+    raise ConfigError(
+        [
+            f"platform:alarms.{source.window_key} = {source.minutes}: Azure log alerts evaluate windows of "
+            f"1-{MAX_EVALUATION_PERIODS} or {', '.join(map(str, LOG_WINDOWS_MINUTES))} minutes"
+        ]
+    )
+
+
+class Alarms(pulumi.ComponentResource):
+    metric_alerts: dict[str, monitor.MetricAlert]
+    log_alerts: dict[str, monitor.ScheduledQueryRule]
+    backup_routing: alertsmanagement.AlertProcessingRuleByName | None
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        resource_group: pulumi.Input[str],
+        location: str,
+        monitoring: Monitoring,
+        scale_sets: Mapping[str, compute.VirtualMachineScaleSet],
+        gateway: network.ApplicationGateway,
+        database: postgresql.Server,
+        cache: redis.Redis,
+        replica: postgresql.Server | None,
+        backup_vault: dataprotection.BackupVault | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("platform:azure:Alarms", name, None, opts)
+        self._name, self._cfg, self._rg, self._location = name, cfg, resource_group, location
+        self._groups = monitoring.action_groups
+        self._workspace = monitoring.workspaces["app"]
+        self._tags = cfg.tags_for("monitoring")
+        rules = [
+            *self._scale_set_rules(scale_sets),
+            *self._gateway_rules(gateway),
+            *self._database_rules(database, replica),
+            *self._cache_rules(cache),
+        ]
+        self.metric_alerts = {r.name: self._metric_alert(r, r.source) for r in rules if isinstance(r.source, Metric)}
+        self.log_alerts = {r.name: self._log_alert(r, r.source) for r in rules if isinstance(r.source, Query)}
+        self.backup_routing = self._backup_routing(backup_vault) if backup_vault is not None else None
+        self.register_outputs({"alert_count": len(rules)})
+
+    # --- the table -----------------------------------------------------------------------------
+
+    def _scale_set_rules(self, scale_sets: Mapping[str, compute.VirtualMachineScaleSet]) -> list[Rule]:
+        """Per scale set (each tier and colour): CPU and memory, and an instance down."""
+        a, rules = self._cfg.alarms, []
+        for key, vmss in scale_sets.items():
+            cpu = Metric(vmss.id, VMSS, "Percentage CPU", a.sustained_minutes, "sustainedMinutes")
+            memory = Metric(vmss.id, VMSS, "Available Memory Percentage", a.sustained_minutes, "sustainedMinutes")
+            rules += [
+                *levels(f"{key}-cpu", f"{key} CPU %", a.cpu_percent, cpu),
+                *levels(f"{key}-memory", f"{key} free memory %", a.memory_percent, memory, free_percent, below=True),
+                Rule(
+                    f"{key}-instance-down",
+                    f"{key}: an instance is unavailable",
+                    "critical",
+                    1,
+                    Metric(vmss.id, VMSS, "VmAvailabilityMetric", a.down_minutes, "downMinutes", "Minimum"),
+                    below=True,
+                ),
+            ]
+        return rules
+
+    def _gateway_rules(self, gateway: network.ApplicationGateway) -> list[Rule]:
+        """Latency, unhealthy backends, the 5xx rate (and its paging level), API usage and failed logins."""
+        a = self._cfg.alarms
+        access_log = pulumi.Output.format(ACCESS_LOG, gateway.id)
+        api = " or ".join(f'requestUri_s startswith "{path.rstrip("*")}"' for path in API_PATHS)
+        api_requests = pulumi.Output.concat(access_log, f" | where {api}")
+        # Each request counts 100 when it failed with a 5xx, so the window's average is the error rate in percent.
+        errors = pulumi.Output.concat(access_log, " | extend server_error = iff(httpStatus_d >= 500, 100.0, 0.0)")
+
+        def error_rate(minutes: int, key: str) -> Query:
+            return Query(errors, minutes, key, "Average", "server_error")
+
+        return [
+            *levels(
+                "latency",
+                "gateway response time (ms)",
+                a.latency_ms,
+                Metric(gateway.id, GATEWAY, "ApplicationGatewayTotalTime", a.sustained_minutes, "sustainedMinutes"),
+            ),
+            Rule(
+                "gateway-unhealthy",
+                "gateway: a backend is unhealthy",
+                "critical",
+                0,
+                Metric(gateway.id, GATEWAY, "UnhealthyHostCount", a.down_minutes, "downMinutes", "Maximum"),
+            ),
+            *levels(
+                "error-rate",
+                "5xx error rate %",
+                a.error_rate_percent,
+                error_rate(a.error_rate_window_minutes, "errorRateWindowMinutes"),
+            ),
+            Rule(
+                "error-rate-paging",
+                "5xx error rate %: paging",
+                "critical",
+                a.paging_error_rate_percent,
+                error_rate(a.paging_error_rate_window_minutes, "pagingErrorRateWindowMinutes"),
+            ),
+            Rule(
+                "api-usage",
+                "API requests per minute",
+                "low",
+                a.api_requests_per_minute,
+                Query(api_requests, MINUTE, ""),
+            ),
+            Rule(
+                "failed-logins",
+                "failed logins (401 on the API) per hour",
+                "high",
+                a.failed_logins_per_hour,
+                Query(pulumi.Output.concat(api_requests, f" | where httpStatus_d == {UNAUTHORIZED}"), HOUR, ""),
+            ),
+        ]
+
+    def _database_rules(self, database: postgresql.Server, replica: postgresql.Server | None) -> list[Rule]:
+        """Down, connections, CPU, memory, storage and slow queries; the DR replica's lag when there is one."""
+        a, cfg = self._cfg.alarms, self._cfg
+
+        def sustained(name: str) -> Metric:
+            return Metric(database.id, POSTGRES, name, a.sustained_minutes, "sustainedMinutes")
+
+        slow = pulumi.Output.format(
+            'AzureDiagnostics | where Category == "PostgreSQLLogs" and _ResourceId =~ "{0}" '
+            '| where Message contains "duration: "',
+            database.id,
+        )
+        rules = [
+            Rule(
+                "database-down",
+                "PostgreSQL down",
+                "critical",
+                1,
+                Metric(database.id, POSTGRES, "is_db_alive", a.down_minutes, "downMinutes", "Minimum"),
+                below=True,
+            ),
+            Rule(
+                "database-connections",
+                "PostgreSQL connections",
+                "medium",
+                a.database_connections,
+                Metric(
+                    database.id,
+                    POSTGRES,
+                    "active_connections",
+                    a.database_connections_window_minutes,
+                    "databaseConnectionsWindowMinutes",
+                ),
+            ),
+            *levels("database-cpu", "PostgreSQL CPU %", a.cpu_percent, sustained("cpu_percent")),
+            *levels("database-memory", "PostgreSQL memory %", a.memory_percent, sustained("memory_percent")),
+            *levels("database-storage", "PostgreSQL storage %", a.disk_percent, sustained("storage_percent")),
+            Rule(
+                "slow-queries",
+                f"PostgreSQL statements slower than {cfg.database.slow_query_ms} ms",
+                "low",
+                0,
+                Query(slow, a.sustained_minutes, "sustainedMinutes"),
+            ),
+        ]
+        if replica is not None:
+            rules.append(
+                Rule(
+                    "replica-lag",
+                    "DR replica lag (s)",
+                    "critical",
+                    a.replica_lag_seconds,
+                    Metric(replica.id, POSTGRES, "physical_replication_delay_in_seconds", MINUTE, "", "Maximum"),
+                )
+            )
+        return rules
+
+    def _cache_rules(self, cache: redis.Redis) -> list[Rule]:
+        """Processor time, used memory and server load of the busiest Redis shard."""
+        a = self._cfg.alarms
+        signals = (
+            ("cpu", a.cpu_percent, "percentProcessorTime"),
+            ("memory", a.memory_percent, "usedmemorypercentage"),
+            ("server-load", a.cpu_percent, "serverLoad"),
+        )
+        return [
+            rule
+            for signal, threshold, metric in signals
+            for rule in levels(
+                f"cache-{signal}",
+                f"Redis {signal} %",
+                threshold,
+                Metric(cache.id, REDIS, metric, a.sustained_minutes, "sustainedMinutes", "Maximum"),
+            )
+        ]
+
+    # --- resources -----------------------------------------------------------------------------
+
+    def _metric_alert(self, rule: Rule, source: Metric) -> monitor.MetricAlert:
+        return monitor.MetricAlert(
+            f"{self._name}-{rule.name}",
+            resource_group_name=self._rg,
+            rule_name=self._cfg.name(rule.name),
+            location="global",
+            description=f"{rule.description} ({rule.severity}); {self._cfg.name()}",
+            severity=AZURE_SEVERITY[rule.severity],
+            enabled=True,
+            auto_mitigate=True,
+            scopes=[source.scope],
+            evaluation_frequency=iso_minutes(MINUTE),
+            window_size=metric_window(source),
+            # Typed arguments: criteria is a union, so plain dict keys would reach ARM untranslated.
+            criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                all_of=[
+                    monitor.MetricCriteriaArgs(
+                        criterion_type="StaticThresholdCriterion",
+                        name=rule.name,
+                        metric_namespace=source.namespace,
+                        metric_name=source.name,
+                        operator="LessThan" if rule.below else "GreaterThan",
+                        threshold=rule.threshold,
+                        time_aggregation=source.aggregation,
+                    )
+                ],
+            ),
+            actions=[{"action_group_id": self._groups[rule.severity].id}],
+            tags={**self._tags, "severity": rule.severity},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _log_alert(self, rule: Rule, source: Query) -> monitor.ScheduledQueryRule:
+        window, periods = log_window(source)
+        return monitor.ScheduledQueryRule(
+            f"{self._name}-{rule.name}",
+            resource_group_name=self._rg,
+            rule_name=self._cfg.name(rule.name),
+            location=self._location,
+            kind="LogAlert",
+            description=f"{rule.description} ({rule.severity}); {self._cfg.name()}",
+            severity=AZURE_SEVERITY[rule.severity],
+            enabled=True,
+            auto_mitigate=True,
+            scopes=[self._workspace.id],
+            # AzureDiagnostics exists only once the first resource log arrives; don't fail creation before that.
+            skip_query_validation=True,
+            evaluation_frequency=iso_minutes(min(window, MAX_LOG_FREQUENCY_MINUTES)),
+            window_size=iso_minutes(window),
+            criteria={
+                "all_of": [
+                    {
+                        "query": source.text,
+                        "time_aggregation": source.aggregation,
+                        "metric_measure_column": source.measure,
+                        "operator": "LessThan" if rule.below else "GreaterThan",
+                        "threshold": rule.threshold,
+                        "failing_periods": {
+                            "number_of_evaluation_periods": periods,
+                            "min_failing_periods_to_alert": periods,
+                        },
+                    }
+                ]
+            },
+            actions={"action_groups": [self._groups[rule.severity].id]},
+            tags={**self._tags, "severity": rule.severity},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _backup_routing(self, vault: dataprotection.BackupVault) -> alertsmanagement.AlertProcessingRuleByName:
+        """The vault's built-in alerts (failed backup and restore jobs) to the critical action group."""
+        return alertsmanagement.AlertProcessingRuleByName(
+            f"{self._name}-backup-failed",
+            resource_group_name=self._rg,
+            alert_processing_rule_name=self._cfg.name("backup-failed"),
+            location="Global",
+            properties=alertsmanagement.AlertProcessingRulePropertiesArgs(
+                scopes=[vault.id],
+                actions=[
+                    alertsmanagement.AddActionGroupsArgs(
+                        action_type="AddActionGroups", action_group_ids=[self._groups["critical"].id]
+                    )
+                ],
+                enabled=True,
+                description=f"a backup job failed (critical); {self._cfg.name()}",
+            ),
+            tags={**self._tags, "severity": "critical"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )

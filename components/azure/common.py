@@ -1,0 +1,62 @@
+"""Small helpers shared by the Azure components: compact names and built-in role ids."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from ..config import PlatformConfig
+
+# Built-in role definition GUIDs (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+ROLES = {
+    "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Storage Queue Data Message Processor": "8a0f0c08-91a1-4084-bc3d-661d67233fed",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "App Configuration Data Reader": "516239f1-63e1-4d78-a4de-a74fb236a071",
+    "App Configuration Data Owner": "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b",
+    "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "Monitoring Reader": "43d0d8ad-25c7-4714-9337-8ba259a9fe05",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "PostgreSQL Flexible Server Long Term Retention Backup Role": "c088a766-074b-43ba-90d4-1fb21feae531",
+}
+
+
+def compact(cfg: PlatformConfig, *parts: str, limit: int = 24) -> str:
+    """Globally unique names without dashes (storage accounts, vaults): ``platformprodcfg`` + a stable hash."""
+    base = "".join(("plat", cfg.environment, *parts)).lower()
+    suffix = hashlib.sha256(cfg.name(*parts).encode()).hexdigest()[:6]
+    return (base[: limit - len(suffix)] + suffix).replace("-", "")
+
+
+def role_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", ROLES[role]
+    )
+
+
+def client_config(parent: pulumi.Resource) -> pulumi.Output[authorization.GetClientConfigResult]:
+    return authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+
+
+def grant(
+    name: str,
+    scope: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    role: str,
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    principal_type: str = "ServicePrincipal",
+) -> authorization.RoleAssignment:
+    """One role assignment, least privilege at the narrowest scope that works."""
+    return authorization.RoleAssignment(
+        name,
+        scope=scope,
+        principal_id=principal_id,
+        principal_type=principal_type,
+        role_definition_id=role_id(subscription_id, role),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

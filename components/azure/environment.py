@@ -1,0 +1,156 @@
+"""One environment on Azure: the table of contents of every Azure component and how they connect."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import Provider, resources
+
+from ..config import TIERS, PlatformConfig
+from ..outputs import EnvironmentOutputs, WorkloadSettings
+from .access import AccessRoles
+from .alarms import Alarms
+from .backup import Backup
+from .cache import Cache
+from .common import client_config
+from .compute import Compute
+from .database import Database, DatabaseReplica
+from .feature_flags import FeatureFlags
+from .gateway import Gateway
+from .keys import Keys
+from .monitoring import Monitoring
+from .network import Network
+from .secrets import AppSecrets
+from .storage import Storage
+
+
+class AzureEnvironment(pulumi.ComponentResource):
+    outputs: EnvironmentOutputs
+
+    def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("platform:azure:Environment", cfg.name(), None, opts)
+        az = cfg.azure
+        provider = Provider("azure", location=az.location, opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, providers={"azure-native": provider})
+        dr = cfg.disaster_recovery.enabled
+        rg = resources.ResourceGroup(
+            "resource-group", resource_group_name=cfg.name(), location=az.location, tags=cfg.tags_for("platform"),
+            opts=child,
+        )  # fmt: skip
+        client = client_config(self)
+        keys = Keys("keys", cfg, rg.name, az.location, opts=child)
+        monitoring = Monitoring("monitoring", cfg, rg.name, az.location, opts=child)
+        dr_rg = dr_keys = dr_network = None
+        if dr:
+            dr_rg = resources.ResourceGroup(
+                "dr-resource-group", resource_group_name=cfg.name("dr"), location=az.dr_location,
+                tags=cfg.tags_for("platform"), opts=child,
+            )  # fmt: skip
+            dr_keys = Keys("dr-keys", cfg, dr_rg.name, az.dr_location, opts=child)
+        storage = Storage(
+            "storage", cfg, rg.name, az.location, keys, dr_rg.name if dr_rg else None, dr_keys, opts=child
+        )
+        app_ws = monitoring.workspaces["app"]
+        network = Network(
+            "network", cfg, rg.name, az.location, az.address_space, storage.accounts["flowlogs"].id,
+            app_ws, opts=child,
+        )  # fmt: skip
+        keys.serve_secrets(network)
+        cache = Cache("cache", cfg, rg.name, az.location, network, storage.persistence_account, opts=child)
+        secrets = AppSecrets("secrets", cfg, rg.name, keys, cache.access_key, opts=child)
+        if dr_rg:
+            dr_network = Network(
+                "dr-network", cfg, dr_rg.name, az.dr_location, az.dr_address_space,
+                storage.accounts["flowlogs-dr"].id, app_ws, public=False, opts=child,
+            )  # fmt: skip
+        database = Database(
+            "database", cfg, rg.name, az.location, network, keys, secrets.database_password, dr_keys, opts=child
+        )
+        replica = (
+            DatabaseReplica("database-replica", cfg, dr_rg.name, az.dr_location, database, dr_network, dr_keys,
+                            opts=child)
+            if dr_rg and dr_network and dr_keys
+            else None
+        )  # fmt: skip
+        backup = (
+            Backup("backup", cfg, rg, az.location, keys, database.server, client.subscription_id, opts=child)
+            if cfg.backup.enabled
+            else None
+        )
+        gateway = Gateway("gateway", cfg, rg.name, az.location, client.subscription_id, network, keys, opts=child)
+        flags = FeatureFlags("feature-flags", cfg, rg.name, az.location, network, keys, opts=child)
+        connections: dict[str, pulumi.Input[str]] = {
+            "DATABASE_HOST": database.server.fully_qualified_domain_name,
+            "DATABASE_PORT": str(cfg.database.port),
+            "DATABASE_NAME": cfg.database.name,
+            "DATABASE_USER": cfg.database.username,
+            "REDIS_HOST": cache.redis.host_name,
+            "REDIS_PORT": cache.redis.ssl_port.apply(str),
+            "WORKER_QUEUE_URL": f"https://{storage.names['queue']}.queue.core.windows.net/{storage.queue_name}",
+        }
+        compute = Compute(
+            "compute", cfg, rg.name, az.location, network, keys, gateway, storage,
+            service_env={
+                **connections,
+                "AZURE_CLIENT_ID": keys.identity.client_id,  # the managed identity the Azure SDKs sign in with
+                "KEY_VAULT_URL": f"https://{keys.vault_name}.vault.azure.net",
+                "APP_CONFIGURATION_ENDPOINT": flags.store.endpoint,
+                "FEATURE_FLAGS_LABEL": cfg.environment,
+            },
+            opts=child,
+        )  # fmt: skip
+        access = AccessRoles("access", cfg, rg.id, opts=child)
+        for what, resource_id in (
+            ("database", database.server.id),
+            ("cache", cache.redis.id),
+            ("gateway", gateway.gateway.id),
+        ):
+            monitoring.diagnostics(what, resource_id)
+        for what, vault in (("keys", keys), ("dr-keys", dr_keys)):
+            if vault:
+                monitoring.diagnostics(what, vault.vault.id, workspace="audit")
+        Alarms(
+            "alarms", cfg, rg.name, az.location, monitoring, compute.scale_sets, gateway.gateway, database.server,
+            cache.redis, replica.server if replica else None, backup.vault if backup else None, opts=child,
+        )  # fmt: skip
+
+        self.outputs = EnvironmentOutputs(
+            region=az.location,
+            network_id=network.vnet.id,
+            public_subnet_ids=[network.subnets["gateway"].id],
+            private_subnet_ids=[network.subnets[s].id for s in ("app", "data", "endpoints")],
+            database_endpoint=database.server.fully_qualified_domain_name,
+            database_port=cfg.database.port,
+            database_name=cfg.database.name,
+            database_secret_id=secrets.secret_ids["database-password"],
+            cache_endpoint=cache.redis.host_name,
+            cache_port=cache.redis.ssl_port,
+            cache_secret_id=secrets.secret_ids["redis-access-key"],
+            load_balancer_dns_name=gateway.public_ip.dns_settings.apply(lambda d: (d.fqdn or "") if d else ""),
+            https_listener_id=gateway.https_listener_id,
+            api_listener_rule_id=gateway.api_rule_id,
+            target_group_ids=gateway.pool_ids,
+            worker_queue_id=storage.queue.id,
+            alarm_topic_ids={s: g.id for s, g in monitoring.action_groups.items()},
+            kms_key_id=keys.key.id,
+            app_log_group_names={tier: monitoring.workspaces["app"].name for tier in TIERS},
+            audit_log_group_name=monitoring.workspaces["audit"].name,
+            config_bucket_name=storage.names["config"],
+            feature_flags_id=flags.store.id,
+            access_role_ids={role: definition.id for role, definition in access.roles.items()},
+            dr_region=az.dr_location if dr else None,
+            dr_database_endpoint=replica.server.fully_qualified_domain_name if replica else None,
+            dr_database_id=replica.server.id if replica else None,
+            backup_vault_name=backup.vault_name if backup else None,
+            # Azure's DR-region copies are the geo-redundant vault's, restored from it with cross-region restore.
+            dr_backup_vault_name=backup.vault_name if backup and cfg.backup.copy_to_dr else None,
+            dr_config_bucket_name=storage.dr_config_name,
+            workload=WorkloadSettings(
+                env=connections,
+                secrets={
+                    "DATABASE_PASSWORD": secrets.database_password,
+                    "REDIS_AUTH_TOKEN": secrets.redis_access_key,
+                    "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                },
+            ),
+        )
+        self.register_outputs({})

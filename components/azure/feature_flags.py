@@ -1,0 +1,181 @@
+"""Feature flags in Azure App Configuration: one feature-flag key-value per flag, labelled with the environment.
+
+Each flag of ``featureFlags.flags`` becomes Microsoft's feature-flag document with a
+``Microsoft.Targeting`` filter: ``enabled`` is the master switch, ``allowlist`` the tenants
+(users) always targeted and ``rolloutPercentage`` the default rollout for everyone else, so raising
+the percentage rolls a flag out gradually, as on AWS and GCP. An empty allowlist stays an empty
+``Users`` list, which the targeting schema accepts. App Configuration has no deployment strategy, so
+``rolloutMinutes``/``rolloutGrowthPercent`` (AWS AppConfig's pacing) have no counterpart here.
+
+The store is Standard (CMK, private endpoints, purge protection), encrypted with the vault's key
+through the keys identity, reachable only through a private endpoint in the endpoints subnet,
+and accepts Entra ID only. Pulumi writes the key-values through ARM in Pass-through mode with
+ARM private link delegation, so the deployer needs App Configuration Data Owner on the store
+(granted here; ``azure.deployerPrincipalType`` says whether it is a service principal or a user) and,
+with public access off, must run through an Azure Resource Manager private link (a tenant-level
+setup outside this program). The VM scale sets read the flags with the
+keys identity they already carry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import appconfiguration, network, privatedns
+
+from ..config import FeatureFlag, PlatformConfig
+from .common import client_config, compact, grant
+from .keys import Keys
+from .network import Network
+
+FLAG_PREFIX = ".appconfig.featureflag/"
+FLAG_CONTENT_TYPE = "application/vnd.microsoft.appconfig.ff+json;charset=utf-8"
+TARGETING_FILTER = "Microsoft.Targeting"
+SOFT_DELETE_DAYS = 7  # the longest App Configuration keeps a deleted store (1-7 days)
+PRIVATE_ZONE = "privatelink.azconfig.io"
+
+
+def flag_key(name: str) -> str:
+    """The key App Configuration and its feature-management clients look flags up by."""
+    return FLAG_PREFIX + name
+
+
+def flag_value(name: str, flag: FeatureFlag, description: str) -> dict[str, Any]:
+    """Microsoft's feature-flag schema: ``enabled`` gates, the targeting filter rolls out.
+
+    The schema allows only ``[A-Za-z0-9_.-]`` in descriptions, so ``description`` is a bare name.
+    """
+    audience = {"Users": flag.allowlist, "Groups": [], "DefaultRolloutPercentage": flag.rollout_percentage}
+    return {
+        "id": name,
+        "description": description,
+        "enabled": flag.enabled,
+        "conditions": {"client_filters": [{"name": TARGETING_FILTER, "parameters": {"Audience": audience}}]},
+    }
+
+
+class FeatureFlags(pulumi.ComponentResource):
+    store: appconfiguration.ConfigurationStore
+    store_name: str
+    flags: dict[str, appconfiguration.KeyValue]
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        resource_group: pulumi.Input[str],
+        location: str,
+        network_: Network,
+        keys: Keys,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("platform:azure:FeatureFlags", name, None, opts)
+        tags = cfg.tags_for("feature-flags")
+        client = client_config(self)
+        self.store_name = compact(cfg, "flags", limit=50)
+        self.store = appconfiguration.ConfigurationStore(
+            f"{name}-store",
+            resource_group_name=resource_group,
+            config_store_name=self.store_name,
+            location=location,
+            sku={"name": "Standard"},
+            identity={"type": "UserAssigned", "user_assigned_identities": [keys.identity.id]},
+            encryption={
+                "key_vault_properties": {
+                    "key_identifier": keys.key.key_uri,  # versionless: follows the key's rotation
+                    "identity_client_id": keys.identity.client_id,
+                }
+            },
+            disable_local_auth=True,
+            public_network_access="Disabled",
+            data_plane_proxy={"authentication_mode": "Pass-through", "private_link_delegation": "Enabled"},
+            enable_purge_protection=True,
+            soft_delete_retention_in_days=SOFT_DELETE_DAYS,
+            tags=tags,
+            # The keys identity must be allowed to wrap with the key before the store can use it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[keys], protect=cfg.database.deletion_protection),
+        )
+        self._private_endpoint(name, resource_group, location, network_, tags)
+        grant(
+            f"{name}-compute-reader",
+            self.store.id,
+            keys.identity.principal_id,
+            "App Configuration Data Reader",
+            client.subscription_id,
+            self,
+        )
+        # Pass-through: ARM writes the key-values below with the deployer's own data-plane rights.
+        writer = grant(
+            f"{name}-deployer-owner",
+            self.store.id,
+            client.object_id,
+            "App Configuration Data Owner",
+            client.subscription_id,
+            self,
+            cfg.azure.deployer_principal_type,
+        )
+        self.flags = {
+            flag: appconfiguration.KeyValue(
+                f"{name}-{flag}",
+                resource_group_name=resource_group,
+                config_store_name=self.store_name,
+                # ARM names a key-value "<key>$<label>", with the key's "/" escaped as "~2F".
+                key_value_name=f"{flag_key(flag).replace('/', '~2F')}${cfg.environment}",
+                content_type=FLAG_CONTENT_TYPE,
+                value=json.dumps(flag_value(flag, settings, cfg.name())),
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.store, writer]),
+            )
+            for flag, settings in cfg.feature_flags.flags.items()
+        }
+        self.register_outputs({"store_id": self.store.id})
+
+    def _private_endpoint(
+        self,
+        name: str,
+        resource_group: pulumi.Input[str],
+        location: str,
+        network_: Network,
+        tags: dict[str, str],
+    ) -> None:
+        """The store's only way in: a private endpoint in the endpoints subnet, resolved by its private zone."""
+        child = pulumi.ResourceOptions(parent=self)
+        zone = privatedns.PrivateZone(
+            f"{name}-zone",
+            resource_group_name=resource_group,
+            private_zone_name=PRIVATE_ZONE,
+            location="Global",
+            tags=tags,
+            opts=child,
+        )
+        privatedns.VirtualNetworkLink(
+            f"{name}-zone-link",
+            resource_group_name=resource_group,
+            private_zone_name=zone.name,
+            virtual_network={"id": network_.vnet.id},
+            registration_enabled=False,
+            location="Global",
+            tags=tags,
+            opts=child,
+        )
+        endpoint = network.PrivateEndpoint(
+            f"{name}-endpoint",
+            resource_group_name=resource_group,
+            location=location,
+            subnet={"id": network_.subnets["endpoints"].id},
+            private_link_service_connections=[
+                {"name": "flags", "private_link_service_id": self.store.id, "group_ids": ["configurationStores"]}
+            ],
+            tags=tags,
+            opts=child,
+        )
+        network.PrivateDnsZoneGroup(
+            f"{name}-endpoint-dns",
+            resource_group_name=resource_group,
+            private_endpoint_name=endpoint.name,
+            private_dns_zone_group_name="flags",
+            private_dns_zone_configs=[{"name": "flags", "private_dns_zone_id": zone.id}],
+            opts=child,
+        )

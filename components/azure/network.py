@@ -1,0 +1,272 @@
+"""VNet with gateway, app, data (PostgreSQL-delegated) and endpoint subnets, NSGs, private DNS, NAT, flow logs.
+
+NSGs follow SPEC.md: only the gateway subnet takes traffic from the internet (443, 80 for the
+redirect, plus the GatewayManager ports Application Gateway v2 requires); the app subnet accepts
+the app port from the gateway subnet and itself, SSH only from ``security.sshCidrs`` (none by
+default); PostgreSQL and the private endpoints (Redis on 6380, Key Vault and App Configuration on
+443) accept only the app subnet. Our rules take priorities from 100 up;
+the app, data and endpoints NSGs end with a deny-all at 4096, the last custom priority, because
+Azure's default AllowVnetInBound (65000) would otherwise let the whole VNet in. The gateway NSG has
+no custom deny-all: it would shadow Azure's default AllowAzureLoadBalancerInBound (65001), which
+Application Gateway v2 needs, and Azure's default DenyAllInBound (65500) already refuses the rest of
+the internet.
+
+A network built with ``public=False`` (the DR region, which holds only the database replica) has no
+gateway subnet and no NAT gateway: nothing in it faces or reaches the internet.
+
+VNet flow logs replace NSG flow logs, which Azure stopped creating on 30 June 2025.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import network, operationalinsights, privatedns
+
+from ..config import PlatformConfig
+
+SUBNET_PREFIX = 24
+SUBNETS = ("gateway", "app", "data", "endpoints")
+POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
+# The zones Azure's private endpoints resolve through, by the service behind them (App Configuration's
+# privatelink.azconfig.io lives with the store, in feature_flags.py).
+PRIVATE_ZONES = {"redis": "privatelink.redis.cache.windows.net", "vault": "privatelink.vaultcore.azure.net"}
+# Application Gateway v2's infrastructure ports; Azure refuses to deploy the gateway if they are closed.
+GATEWAY_MANAGER_PORTS = "65200-65535"
+REDIS_TLS_PORT = 6380  # Azure Cache for Redis serves TLS only on 6380; the plain 6379 port is turned off
+HTTPS_PORT = "443"  # the gateway's listener, and the data planes of Key Vault and App Configuration
+FIRST_PRIORITY = 100
+DENY_ALL_PRIORITY = 4096  # the last priority a custom rule may take: evaluated after every allow
+WATCHER_GROUP = "NetworkWatcherRG"  # where Azure creates the region's Network Watcher (NetworkWatcher_<location>)
+FLOW_LOG_MAX_RETENTION_DAYS = 365  # the longest a flow log's retention policy accepts
+
+
+@dataclass(frozen=True)
+class Allow:
+    """One inbound allow rule: TCP from ``source`` (a CIDR or service tag) to ``ports`` (``"443"``, ``"a-b"``)."""
+
+    name: str
+    source: str
+    ports: str
+    to_any: bool = False  # GatewayManager reaches the gateway's instances, not one subnet prefix
+
+
+class Network(pulumi.ComponentResource):
+    vnet: network.VirtualNetwork
+    subnets: dict[str, network.Subnet]
+    security_groups: dict[str, network.NetworkSecurityGroup]
+    zones: dict[str, privatedns.PrivateZone]
+    nat_gateway: network.NatGateway | None
+    flow_log: network.FlowLog
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        resource_group: pulumi.Input[str],
+        location: str,
+        address_space: ipaddress.IPv4Network,
+        flow_log_storage_id: pulumi.Input[str],
+        workspace: operationalinsights.Workspace,
+        public: bool = True,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``flow_log_storage_id`` must be a storage account in ``location`` (Azure's rule for flow logs);
+        ``workspace`` receives traffic analytics."""
+        super().__init__("platform:azure:Network", name, None, opts)
+        self._cfg, self._name, self._group, self._location = cfg, name, resource_group, location
+        self._tags = cfg.tags_for("network")
+        blocks = dict(zip(SUBNETS, address_space.subnets(new_prefix=SUBNET_PREFIX), strict=False))
+        self.vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            resource_group_name=resource_group,
+            virtual_network_name=cfg.name(name),
+            location=location,
+            address_space=network.AddressSpaceArgs(address_prefixes=[str(address_space)]),
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.nat_gateway = self._nat_gateway() if public else None
+        self.security_groups = {
+            subnet: self._security_group(subnet, str(blocks[subnet]), rules, deny_rest=subnet != "gateway")
+            for subnet, rules in _allowed(cfg, {s: str(b) for s, b in blocks.items()}, public).items()
+        }
+        self.subnets = {}
+        previous: list[pulumi.Resource] = []
+        for subnet in self.security_groups:
+            # One at a time: Azure rejects concurrent changes to the subnets of one VNet.
+            self.subnets[subnet] = network.Subnet(
+                f"{name}-{subnet}",
+                resource_group_name=resource_group,
+                virtual_network_name=self.vnet.name,
+                subnet_name=subnet,
+                address_prefix=str(blocks[subnet]),
+                network_security_group=network.NetworkSecurityGroupArgs(id=self.security_groups[subnet].id),
+                delegations=(
+                    [network.DelegationArgs(name="postgres", service_name=POSTGRES_DELEGATION)]
+                    if subnet == "data"
+                    else None
+                ),
+                nat_gateway=network.SubResourceArgs(id=self.nat_gateway.id)
+                if self.nat_gateway and subnet == "app"
+                else None,
+                private_endpoint_network_policies="Enabled",  # NSG rules apply to the private endpoints too
+                default_outbound_access=False,  # egress only through the NAT gateway
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+            )
+            previous = [self.subnets[subnet]]
+        # PostgreSQL with private access needs a zone ending in postgres.database.azure.com, one per VNet.
+        self.zones = {
+            "postgres": self._private_zone("postgres", f"{cfg.name(name)}.private.postgres.database.azure.com"),
+            **{purpose: self._private_zone(purpose, domain) for purpose, domain in PRIVATE_ZONES.items()},
+        }
+        self.flow_log = self._flow_log(flow_log_storage_id, workspace)
+        self.register_outputs({"vnet_id": self.vnet.id})
+
+    def _nat_gateway(self) -> network.NatGateway:
+        """The app tier's only way out (packages, Azure APIs): subnets have no default outbound access."""
+        cfg, name = self._cfg, self._name
+        address = network.PublicIPAddress(
+            f"{name}-nat-ip",
+            resource_group_name=self._group,
+            public_ip_address_name=cfg.name(name, "nat"),
+            location=self._location,
+            sku=network.PublicIPAddressSkuArgs(name="Standard"),
+            public_ip_allocation_method="Static",
+            zones=cfg.azure.zones,  # zone-redundant, so egress survives a zone outage
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return network.NatGateway(
+            f"{name}-nat",
+            resource_group_name=self._group,
+            nat_gateway_name=cfg.name(name),
+            location=self._location,
+            sku=network.NatGatewaySkuArgs(name="Standard"),
+            public_ip_addresses=[network.SubResourceArgs(id=address.id)],
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _security_group(
+        self, subnet: str, prefix: str, allowed: list[Allow], deny_rest: bool
+    ) -> network.NetworkSecurityGroup:
+        rules = [
+            network.SecurityRuleArgs(
+                name=rule.name,
+                priority=FIRST_PRIORITY + 10 * i,
+                direction="Inbound",
+                access="Allow",
+                protocol="Tcp",
+                source_address_prefix=rule.source,
+                source_port_range="*",
+                destination_address_prefix="*" if rule.to_any else prefix,
+                destination_port_range=rule.ports,
+            )
+            for i, rule in enumerate(allowed)
+        ]
+        if deny_rest:
+            rules.append(
+                network.SecurityRuleArgs(
+                    name="deny-all-inbound",
+                    priority=DENY_ALL_PRIORITY,
+                    direction="Inbound",
+                    access="Deny",
+                    protocol="*",
+                    source_address_prefix="*",
+                    source_port_range="*",
+                    destination_address_prefix="*",
+                    destination_port_range="*",
+                )
+            )
+        return network.NetworkSecurityGroup(
+            f"{self._name}-{subnet}-nsg",
+            resource_group_name=self._group,
+            network_security_group_name=self._cfg.name(self._name, subnet),
+            location=self._location,
+            security_rules=rules,
+            tags={**self._tags, "tier": subnet},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _private_zone(self, purpose: str, domain: str) -> privatedns.PrivateZone:
+        """A private DNS zone resolved from this VNet only (records are created by the services)."""
+        zone = privatedns.PrivateZone(
+            f"{self._name}-{purpose}-zone",
+            resource_group_name=self._group,
+            private_zone_name=domain,
+            location="Global",
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        privatedns.VirtualNetworkLink(
+            f"{self._name}-{purpose}-link",
+            resource_group_name=self._group,
+            private_zone_name=zone.name,
+            virtual_network_link_name=self._cfg.name(self._name),
+            virtual_network=privatedns.SubResourceArgs(id=self.vnet.id),
+            registration_enabled=False,
+            location="Global",
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return zone
+
+    def _flow_log(self, storage_id: pulumi.Input[str], workspace: operationalinsights.Workspace) -> network.FlowLog:
+        """Every flow in the VNet, kept as long as app logs, with traffic analytics in the workspace.
+
+        The flow log lives in the region's Network Watcher, which Azure creates in NetworkWatcherRG.
+        """
+        cfg = self._cfg
+        return network.FlowLog(
+            f"{self._name}-flow-log",
+            resource_group_name=WATCHER_GROUP,
+            network_watcher_name=f"NetworkWatcher_{self._location}",
+            flow_log_name=cfg.name(self._name),
+            location=self._location,
+            target_resource_id=self.vnet.id,
+            storage_id=storage_id,
+            enabled=True,
+            format=network.FlowLogFormatParametersArgs(type="JSON", version=2),
+            retention_policy=network.RetentionPolicyParametersArgs(
+                days=min(cfg.logging.app_retention_days, FLOW_LOG_MAX_RETENTION_DAYS), enabled=True
+            ),
+            flow_analytics_configuration=network.TrafficAnalyticsPropertiesArgs(
+                network_watcher_flow_analytics_configuration=network.TrafficAnalyticsConfigurationPropertiesArgs(
+                    enabled=True,
+                    workspace_resource_id=workspace.id,
+                    workspace_id=workspace.customer_id,
+                    workspace_region=workspace.location,
+                )
+            ),
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _allowed(cfg: PlatformConfig, prefixes: dict[str, str], public: bool) -> dict[str, list[Allow]]:
+    """Per subnet, in subnet order, what may come in (SPEC.md: Security / Network)."""
+    app, port = prefixes["app"], str(cfg.compute.app_port)
+    database = [Allow("postgres-from-app", app, str(cfg.database.port))]
+    if cfg.database.high_availability:  # the standby replicates from the primary inside the delegated subnet
+        database.append(Allow("postgres-replication", prefixes["data"], str(cfg.database.port)))
+    gateway = [
+        Allow("https-from-internet", "Internet", HTTPS_PORT),
+        Allow("http-redirect-from-internet", "Internet", "80"),
+        Allow("gateway-manager", "GatewayManager", GATEWAY_MANAGER_PORTS, to_any=True),
+    ]
+    return {
+        **({"gateway": gateway} if public else {}),
+        "app": [
+            *([Allow("app-from-gateway", prefixes["gateway"], port)] if public else []),
+            Allow("app-from-app", app, port),
+            *(Allow(f"ssh-from-private-{i}", str(cidr), "22") for i, cidr in enumerate(cfg.security.ssh_cidrs)),
+        ],
+        "data": database,
+        "endpoints": [
+            Allow("redis-from-app", app, str(REDIS_TLS_PORT)),
+            Allow("https-from-app", app, HTTPS_PORT),  # Key Vault and App Configuration
+        ],
+    }

@@ -70,6 +70,23 @@ AWS_REGIONS = frozenset(
         "af-south-1",
     ]
 )
+# Azure's region pairs (learn.microsoft.com/azure/reliability/cross-region-replication-azure) among
+# AZURE_LOCATIONS: geo-redundant PostgreSQL backups, GRS storage and Backup's cross-region restore
+# go to the pair, so disaster recovery lives there too.
+_AZURE_PAIRS = (
+    ("eastus", "westus"),
+    ("eastus2", "centralus"),
+    ("northcentralus", "southcentralus"),
+    ("westus2", "westcentralus"),
+    ("canadacentral", "canadaeast"),
+    ("northeurope", "westeurope"),
+    ("uksouth", "ukwest"),
+    ("eastasia", "southeastasia"),
+    ("japaneast", "japanwest"),
+    ("australiaeast", "australiasoutheast"),
+    ("centralindia", "southindia"),
+)
+AZURE_PAIRED_REGIONS = {a: b for pair in _AZURE_PAIRS for a, b in (pair, pair[::-1])}
 AZURE_LOCATIONS = frozenset(
     [
         "eastus",
@@ -237,7 +254,7 @@ class AzureConfig(Model):
     """Azure sizes, addressing and identities (components/azure). SPEC numbers stay in the shared sections."""
 
     location: str = "eastus"
-    dr_location: str = "westus2"
+    dr_location: str = "westus"  # eastus's paired region, where geo-redundant backups and storage land
     address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.2.0.0/16")
     dr_address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.3.0.0/16")
     zones: list[Literal["1", "2", "3"]] = Field(["1", "2", "3"], min_length=1)
@@ -750,7 +767,17 @@ class PlatformConfig(Model):
             raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
         if "azure" in self.clouds:
             self._azure_tiers_allow_features()
+            self._azure_dr_in_the_paired_region()
         return self
+
+    def _azure_dr_in_the_paired_region(self) -> None:
+        """The geo-backup key and the DR copies must sit where Azure replicates: the location's pair."""
+        pair = AZURE_PAIRED_REGIONS.get(self.azure.location)
+        if self.disaster_recovery.enabled and pair and self.azure.dr_location != pair:
+            raise ValueError(
+                f'azure.drLocation = "{self.azure.dr_location}": {self.azure.location} replicates geo-redundant '
+                f'backups and storage to its paired region; use "{pair}"'
+            )
 
     def _azure_tiers_allow_features(self) -> None:
         """Azure offers HA and read replicas only off Burstable, and Redis persistence and replicas only on Premium."""

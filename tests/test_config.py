@@ -60,6 +60,11 @@ def test_stack_values_override_environment_defaults_key_by_key():
         ({"environment": "dev", "database": {"port": "x"}}, 'platform:database.port = "x": Input should be a valid'),
         ({"environment": "dev", "aws": {"region": "mars-1"}}, 'platform:aws.region = "mars-1": unknown AWS region'),
         ({"environment": "dev", "aws": {"drRegion": "us-east-1"}}, "drRegion must differ from region"),
+        (
+            {"environment": "prod", "clouds": ["azure"], "azure": {"drLocation": "westus2"}},
+            'azure.drLocation = "westus2": eastus replicates geo-redundant backups and storage to its paired region; '
+            'use "westus"',
+        ),
         ({"environment": "dev", "compute": {"web": {"minSize": 5, "maxSize": 2}}}, "minSize (5) must be <= maxSize"),
         ({"environment": "dev", "security": {"sshCidrs": ["0.0.0.0/0"]}}, "0.0.0.0/0 is outside 10.0.0.0/8"),
         ({"environment": "dev", "logging": {"appRetentionDays": 8}}, "CloudWatch Logs accepts only 1, 3, 5, 7"),

@@ -17,7 +17,7 @@ and Reader on its resource group.
 Copies in the DR region (``backup.copyToDr``, prod): a Backup vault protects only servers in its own region and
 cannot copy recovery points to another vault, so a vault in ``drLocation`` would hold nothing. Instead the vault
 is geo-redundant with cross-region restore: recovery points are replicated to the location's paired region (which
-need not be ``drLocation``) and restorable there at any time, not only after Azure declares an outage.
+config requires ``drLocation`` to be) and restorable there at any time, not only after Azure declares an outage.
 """
 
 from __future__ import annotations

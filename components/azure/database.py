@@ -6,7 +6,7 @@
   version expires after ``azure.keyExpiryDays`` and leaves the server Inaccessible). Geo-redundant backups
   (on with disaster recovery) are encrypted with a second key and a second identity, both in the region the
   backups are stored in. Azure stores them in the *paired* region of ``azure.location``, so the geo-backup
-  keys must live there: the DR keys qualify only when ``azure.drLocation`` is that pair (e.g. eastus/westus).
+  keys must live there: config requires ``azure.drLocation`` to be that pair (eastus/westus), so the DR keys are.
 - Storage is Premium SSD (Premium SSD v2 has no CMK, HA, replicas or geo-backup) in the fixed sizes Azure
   offers: the smallest one >= ``allocatedStorageGb``, with auto-grow.
 - Backup retention is at least Azure's minimum of 7 days (dev's 1 day is raised); it is also the PITR window.

@@ -23,8 +23,8 @@ The config account keeps versions and soft-deleted blobs, and a lifecycle rule d
 and their versions after ``backup.configRetentionDays`` (SPEC.md: daily, kept 90 days in prod).
 
 With disaster recovery on (prod) the accounts are RA-GZRS, and the config container is also
-object-replicated to an account in ``azure.drLocation``: GRS copies to the location's *paired* region,
-which need not be ``drLocation`` (eastus pairs with westus; the default drLocation is westus2).
+object-replicated to an account in ``azure.drLocation`` (config checks it is the location's paired
+region, where GRS copies): the DR copy is an account we own, keyed with the DR key, readable any time.
 Object replication needs versioning on both accounts and the change feed on the source; it carries
 deletes over as versions, so the DR account runs the same lifecycle rule. While a replication policy
 exists Azure refuses a customer-initiated failover of the source account; the DR copy is the replica.

@@ -157,7 +157,7 @@ def test_prod_replica_in_the_dr_region_with_its_own_network_and_key(plan):
         "/resourceGroups/platform-prod/providers/Microsoft.DBforPostgreSQL/flexibleServers/platform-prod-postgres"
     )
     assert replica.property_dependencies["sourceServerResourceId"] == [primary.urn]
-    assert replica.inputs["location"] == "westus2"
+    assert replica.inputs["location"] == "westus"
     assert replica.inputs["resourceGroupName"] == "platform-prod-dr"
     assert replica.inputs["network"]["publicNetworkAccess"] == "Disabled"
     assert set(replica.property_dependencies["network"]) == {

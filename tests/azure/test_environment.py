@@ -37,7 +37,7 @@ def test_prod_outputs_carry_azure_values(plan):
     p = azure_plan(plan, "prod")
     out = {name: o.value for name, o in p.outputs.items()}
     group = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/platform-prod"
-    assert out["azure_region"] == "eastus" and out["azure_dr_region"] == "westus2"
+    assert out["azure_region"] == "eastus" and out["azure_dr_region"] == "westus"
     assert out["azure_network_id"] == f"{group}/providers/Microsoft.Network/virtualNetworks/platform-prod-network"
     assert out["azure_database_endpoint"].endswith(".postgres.database.azure.com")
     assert out["azure_database_port"] == 5432
@@ -94,5 +94,5 @@ def test_dr_resources_only_in_prod(plan):
     groups = azure_plan(plan, "prod").of_type("azure-native:resources:ResourceGroup")
     assert {g.inputs["resourceGroupName"]: g.inputs["location"] for g in groups} == {
         "platform-prod": "eastus",
-        "platform-prod-dr": "westus2",
+        "platform-prod-dr": "westus",
     }

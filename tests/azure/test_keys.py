@@ -136,7 +136,7 @@ def test_dr_keys_exist_only_with_disaster_recovery(plan, stack):
         return
     assert components == {"keys", "dr-keys"}
     vault = _in(p, "dr-keys", VAULT)
-    assert vault.inputs["location"] == "westus2" and vault.inputs["resourceGroupName"] == "platform-prod-dr"
+    assert vault.inputs["location"] == "westus" and vault.inputs["resourceGroupName"] == "platform-prod-dr"
     assert vault.inputs["vaultName"] != _in(p, "keys", VAULT).inputs["vaultName"]
     assert _in(p, "dr-keys", KEY).inputs["properties"]["kty"] == "RSA-HSM"
     grant = _in(p, "dr-keys", ASSIGNMENT)  # the crypto grant only: no compute reads secrets in the DR region

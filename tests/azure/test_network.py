@@ -194,11 +194,11 @@ def test_dr_network_only_in_prod_and_private(plan, stack):
     assert [rule[0] for rule in _rules(p, "dr-network", "app")] == ["app-from-app", "deny-all-inbound"]
     (flow_log,) = _in(p, "dr-network", "azure-native:network:FlowLog").values()
     assert flow_log.inputs["targetResourceId"] == _vnet_id("prod", "dr-network", "-dr")
-    assert flow_log.inputs["networkWatcherName"] == "NetworkWatcher_westus2"
-    assert flow_log.inputs["location"] == "westus2"
+    assert flow_log.inputs["networkWatcherName"] == "NetworkWatcher_westus"
+    assert flow_log.inputs["location"] == "westus"
     # Azure wants the flow log's storage account in the VNet's region: the DR one, not the primary's.
     account = p.named("azure-native:storage:StorageAccount", "storage-flowlogs-dr")
-    assert account.inputs["location"] == "westus2"
+    assert account.inputs["location"] == "westus"
     assert flow_log.property_dependencies["storageId"] == [account.urn]
     assert flow_log.inputs["storageId"].endswith(f"/storageAccounts/{account.inputs['accountName']}")
     replica = p.named("azure-native:dbforpostgresql:Server", "database-replica-server").inputs["network"]

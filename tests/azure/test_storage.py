@@ -86,7 +86,7 @@ def test_accounts_are_protected_in_prod_only(plan, stack):
 def test_prod_replica_lives_in_the_dr_location_with_the_dr_key(plan):
     p = azure_plan(plan, "prod")
     replica = accounts(p)["config-dr"]
-    assert replica.inputs["location"] == "westus2"
+    assert replica.inputs["location"] == "westus"
     assert replica.inputs["resourceGroupName"] == "platform-prod-dr"
     assert p.named(GROUP, "dr-resource-group").urn in replica.property_dependencies["resourceGroupName"]
     assert replica.inputs["sku"] == {"name": "Standard_ZRS"}
@@ -192,7 +192,7 @@ def test_prod_has_a_flow_log_account_in_the_dr_region(plan):
     p = azure_plan(plan, "prod")
     found = accounts(p)
     account = found["flowlogs-dr"]
-    assert account.inputs["location"] == "westus2"
+    assert account.inputs["location"] == "westus"
     assert account.inputs["resourceGroupName"] == "platform-prod-dr"
     assert p.named(GROUP, "dr-resource-group").urn in account.property_dependencies["resourceGroupName"]
     assert account.inputs["sku"] == {"name": "Standard_ZRS"}

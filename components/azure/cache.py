@@ -35,7 +35,7 @@ is a Pulumi secret).
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import network, redis, storage
+from pulumi_azure_native import redis, storage
 
 from ..config import PlatformConfig
 from .common import client_config, grant
@@ -61,7 +61,6 @@ class Cache(pulumi.ComponentResource):
     ):
         """``persistence_account``, given when ``cache.snapshotRetentionDays`` > 0, receives the RDB snapshots."""
         super().__init__("platform:azure:Cache", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         tags = cfg.tags_for("cache")
         az, cache = cfg.azure, cfg.cache
         premium = az.redis_sku == "Premium"
@@ -106,25 +105,7 @@ class Cache(pulumi.ComponentResource):
                 subscription_id,
                 self,
             )
-        endpoint = network.PrivateEndpoint(
-            f"{name}-endpoint",
-            resource_group_name=resource_group,
-            location=location,
-            subnet={"id": network_.subnets["endpoints"].id},
-            private_link_service_connections=[
-                {"name": "redis", "private_link_service_id": self.redis.id, "group_ids": ["redisCache"]}
-            ],
-            tags=tags,
-            opts=child,
-        )
-        network.PrivateDnsZoneGroup(
-            f"{name}-endpoint-dns",
-            resource_group_name=resource_group,
-            private_endpoint_name=endpoint.name,
-            private_dns_zone_group_name="redis",
-            private_dns_zone_configs=[{"name": "redis", "private_dns_zone_id": network_.zones["redis"].id}],
-            opts=child,
-        )
+        network_.private_endpoint(self, name, self.redis.id, "redisCache", "redis", tags)
         keys = redis.list_redis_keys_output(
             resource_group_name=resource_group, name=self.redis.name, opts=pulumi.InvokeOutputOptions(parent=self)
         )

@@ -23,7 +23,7 @@ import json
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import appconfiguration, network, privatedns
+from pulumi_azure_native import appconfiguration
 
 from ..config import FeatureFlag, PlatformConfig
 from .common import client_config, compact, grant
@@ -34,7 +34,6 @@ FLAG_PREFIX = ".appconfig.featureflag/"
 FLAG_CONTENT_TYPE = "application/vnd.microsoft.appconfig.ff+json;charset=utf-8"
 TARGETING_FILTER = "Microsoft.Targeting"
 SOFT_DELETE_DAYS = 7  # the longest App Configuration keeps a deleted store (1-7 days)
-PRIVATE_ZONE = "privatelink.azconfig.io"
 
 
 def flag_key(name: str) -> str:
@@ -97,7 +96,7 @@ class FeatureFlags(pulumi.ComponentResource):
             # The keys identity must be allowed to wrap with the key before the store can use it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[keys], protect=cfg.database.deletion_protection),
         )
-        self._private_endpoint(name, resource_group, location, network_, tags)
+        network_.private_endpoint(self, name, self.store.id, "configurationStores", "flags", tags)
         grant(
             f"{name}-compute-reader",
             self.store.id,
@@ -131,51 +130,3 @@ class FeatureFlags(pulumi.ComponentResource):
             for flag, settings in cfg.feature_flags.flags.items()
         }
         self.register_outputs({"store_id": self.store.id})
-
-    def _private_endpoint(
-        self,
-        name: str,
-        resource_group: pulumi.Input[str],
-        location: str,
-        network_: Network,
-        tags: dict[str, str],
-    ) -> None:
-        """The store's only way in: a private endpoint in the endpoints subnet, resolved by its private zone."""
-        child = pulumi.ResourceOptions(parent=self)
-        zone = privatedns.PrivateZone(
-            f"{name}-zone",
-            resource_group_name=resource_group,
-            private_zone_name=PRIVATE_ZONE,
-            location="Global",
-            tags=tags,
-            opts=child,
-        )
-        privatedns.VirtualNetworkLink(
-            f"{name}-zone-link",
-            resource_group_name=resource_group,
-            private_zone_name=zone.name,
-            virtual_network={"id": network_.vnet.id},
-            registration_enabled=False,
-            location="Global",
-            tags=tags,
-            opts=child,
-        )
-        endpoint = network.PrivateEndpoint(
-            f"{name}-endpoint",
-            resource_group_name=resource_group,
-            location=location,
-            subnet={"id": network_.subnets["endpoints"].id},
-            private_link_service_connections=[
-                {"name": "flags", "private_link_service_id": self.store.id, "group_ids": ["configurationStores"]}
-            ],
-            tags=tags,
-            opts=child,
-        )
-        network.PrivateDnsZoneGroup(
-            f"{name}-endpoint-dns",
-            resource_group_name=resource_group,
-            private_endpoint_name=endpoint.name,
-            private_dns_zone_group_name="flags",
-            private_dns_zone_configs=[{"name": "flags", "private_dns_zone_id": zone.id}],
-            opts=child,
-        )

@@ -16,7 +16,7 @@ region runs no compute.
 from __future__ import annotations
 
 import pulumi
-from pulumi_azure_native import authorization, compute, keyvault, managedidentity, network
+from pulumi_azure_native import authorization, compute, keyvault, managedidentity
 
 from ..config import KEY_VAULT_MIN_ROTATION_DAYS, KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS, PlatformConfig
 from .common import client_config, compact, grant
@@ -38,7 +38,6 @@ class Keys(pulumi.ComponentResource):
     crypto_grant: authorization.RoleAssignment
     disk_encryption_set: compute.DiskEncryptionSet
     secrets_grant: authorization.RoleAssignment  # set by serve_secrets
-    endpoint: network.PrivateEndpoint  # set by serve_secrets
 
     def __init__(
         self,
@@ -141,7 +140,7 @@ class Keys(pulumi.ComponentResource):
     def serve_secrets(self, network_: Network) -> None:
         """Let the app tier read this vault's secrets: a private endpoint in ``network_`` and Secrets User for
         ``identity`` (read secret values, nothing else) on this vault only."""
-        name, child = self._name, pulumi.ResourceOptions(parent=self)
+        name = self._name
         self.secrets_grant = grant(
             f"{name}-identity-secrets",
             self.vault.id,
@@ -150,22 +149,4 @@ class Keys(pulumi.ComponentResource):
             self._client.subscription_id,
             self,
         )
-        self.endpoint = network.PrivateEndpoint(
-            f"{name}-endpoint",
-            resource_group_name=self._group,
-            location=self._location,
-            subnet={"id": network_.subnets["endpoints"].id},
-            private_link_service_connections=[
-                {"name": "vault", "private_link_service_id": self.vault.id, "group_ids": [VAULT_GROUP_ID]}
-            ],
-            tags=self._tags,
-            opts=child,
-        )
-        network.PrivateDnsZoneGroup(
-            f"{name}-endpoint-dns",
-            resource_group_name=self._group,
-            private_endpoint_name=self.endpoint.name,
-            private_dns_zone_group_name="vault",
-            private_dns_zone_configs=[{"name": "vault", "private_dns_zone_id": network_.zones["vault"].id}],
-            opts=child,
-        )
+        network_.private_endpoint(self, name, self.vault.id, VAULT_GROUP_ID, "vault", self._tags)

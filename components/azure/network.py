@@ -32,7 +32,11 @@ SUBNETS = ("gateway", "app", "data", "endpoints")
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
 # The zones Azure's private endpoints resolve through, by the service behind them (App Configuration's
 # privatelink.azconfig.io lives with the store, in feature_flags.py).
-PRIVATE_ZONES = {"redis": "privatelink.redis.cache.windows.net", "vault": "privatelink.vaultcore.azure.net"}
+PRIVATE_ZONES = {
+    "redis": "privatelink.redis.cache.windows.net",
+    "vault": "privatelink.vaultcore.azure.net",
+    "flags": "privatelink.azconfig.io",
+}
 # Application Gateway v2's infrastructure ports; Azure refuses to deploy the gateway if they are closed.
 GATEWAY_MANAGER_PORTS = "65200-65535"
 REDIS_TLS_PORT = 6380  # Azure Cache for Redis serves TLS only on 6380; the plain 6379 port is turned off
@@ -190,6 +194,39 @@ class Network(pulumi.ComponentResource):
             tags={**self._tags, "tier": subnet},
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def private_endpoint(
+        self,
+        owner: pulumi.Resource,
+        name: str,
+        target_id: pulumi.Input[str],
+        group_id: str,
+        zone: str,
+        tags: dict[str, str],
+    ) -> network.PrivateEndpoint:
+        """``owner``'s service reachable only from inside: an endpoint in the endpoints subnet for its
+        ``group_id`` sub-resource, registered in this VNet's ``zone`` private zone (a PRIVATE_ZONES key)."""
+        child = pulumi.ResourceOptions(parent=owner)
+        endpoint = network.PrivateEndpoint(
+            f"{name}-endpoint",
+            resource_group_name=self._group,
+            location=self._location,
+            subnet={"id": self.subnets["endpoints"].id},
+            private_link_service_connections=[
+                {"name": zone, "private_link_service_id": target_id, "group_ids": [group_id]}
+            ],
+            tags=tags,
+            opts=child,
+        )
+        network.PrivateDnsZoneGroup(
+            f"{name}-endpoint-dns",
+            resource_group_name=self._group,
+            private_endpoint_name=endpoint.name,
+            private_dns_zone_group_name=zone,
+            private_dns_zone_configs=[{"name": zone, "private_dns_zone_id": self.zones[zone].id}],
+            opts=child,
+        )
+        return endpoint
 
     def _private_zone(self, purpose: str, domain: str) -> privatedns.PrivateZone:
         """A private DNS zone resolved from this VNet only (records are created by the services)."""

@@ -87,9 +87,9 @@ def test_store_is_reached_through_a_private_endpoint_and_zone(plan):
     (connection,) = endpoint["privateLinkServiceConnections"]
     assert connection["privateLinkServiceId"] == store_id
     assert connection["groupIds"] == ["configurationStores"]
-    zone = only(p, FLAGS, "azure-native:privatedns:PrivateZone").inputs
+    zone = p.named("azure-native:privatedns:PrivateZone", "network-flags-zone").inputs
     assert zone["privateZoneName"] == "privatelink.azconfig.io"
-    link = only(p, FLAGS, "azure-native:privatedns:VirtualNetworkLink").inputs
+    link = p.named("azure-native:privatedns:VirtualNetworkLink", "network-flags-link").inputs
     assert link["virtualNetwork"]["id"] == p.outputs["azure_network_id"].value
     assert link["registrationEnabled"] is False
     group = only(p, FLAGS, "azure-native:network:PrivateDnsZoneGroup").inputs

@@ -138,6 +138,7 @@ def test_private_dns_zones_are_linked_to_the_vnet(plan, stack):
         "network-postgres-zone": f"platform-{stack}-network.private.postgres.database.azure.com",
         "network-redis-zone": "privatelink.redis.cache.windows.net",
         "network-vault-zone": "privatelink.vaultcore.azure.net",
+        "network-flags-zone": "privatelink.azconfig.io",
     }
     links = _in(p, "network", "azure-native:privatedns:VirtualNetworkLink")
     assert {link.inputs["privateZoneName"] for link in links.values()} == set(zones.values())

@@ -744,6 +744,8 @@ class PlatformConfig(Model):
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> PlatformConfig:
+        if self.backup.copy_to_dr and not (self.backup.enabled and self.disaster_recovery.enabled):
+            raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
         if "aws" in self.clouds:
             for key, days in (
                 ("logging.appRetentionDays", self.logging.app_retention_days),
@@ -755,20 +757,21 @@ class PlatformConfig(Model):
                         f"{', '.join(map(str, sorted(CLOUDWATCH_RETENTION_DAYS)))}"
                     )
         if "azure" in self.clouds:
-            rotation = max(self.security.key_rotation_days, KEY_VAULT_MIN_ROTATION_DAYS)
-            if self.azure.key_expiry_days < rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS:
-                raise ValueError(
-                    f"azure.keyExpiryDays = {self.azure.key_expiry_days}: must be at least "
-                    f"{rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} (security.keyRotationDays {rotation} + "
-                    f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS}); Key Vault rotates a key at least "
-                    f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires"
-                )
-        if self.backup.copy_to_dr and not (self.backup.enabled and self.disaster_recovery.enabled):
-            raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
-        if "azure" in self.clouds:
+            self._azure_key_outlives_rotation()
             self._azure_tiers_allow_features()
             self._azure_dr_in_the_paired_region()
         return self
+
+    def _azure_key_outlives_rotation(self) -> None:
+        """Key Vault rotates a key at least a week before it expires, so expiry must leave room for rotation."""
+        rotation = max(self.security.key_rotation_days, KEY_VAULT_MIN_ROTATION_DAYS)
+        if self.azure.key_expiry_days < rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS:
+            raise ValueError(
+                f"azure.keyExpiryDays = {self.azure.key_expiry_days}: must be at least "
+                f"{rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} (security.keyRotationDays {rotation} + "
+                f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS}); Key Vault rotates a key at least "
+                f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires"
+            )
 
     def _azure_dr_in_the_paired_region(self) -> None:
         """The geo-backup key and the DR copies must sit where Azure replicates: the location's pair."""

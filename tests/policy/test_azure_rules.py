@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pulumi_azure_native
 import pytest
 
 from components import config
@@ -16,7 +17,7 @@ from policies.rules import backups, base, defaults, encryption, limits, network,
 
 from .support import check, check_stack, resource
 
-SDK = Path(config.__file__).resolve().parents[1] / ".venv/lib/python3.11/site-packages/pulumi_azure_native"
+SDK = Path(pulumi_azure_native.__file__).resolve().parent
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
 TAGS = {"environment": "prod", "service": "web", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 GROUP = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/platform-prod"

@@ -1,0 +1,49 @@
+"""What the application is handed: its settings and its feature flags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import Days, Model, Positive
+
+
+class FeatureFlag(Model):
+    enabled: bool = False
+    rollout_percentage: int = Field(0, ge=0, le=100)
+    allowlist: list[str] = []
+
+
+class FeatureFlagsConfig(Model):
+    """Flags and how a change to them rolls out (gradually, in growth steps)."""
+
+    flags: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], FeatureFlag] = {
+        "NEW_COMPANY_MANAGEMENT": FeatureFlag(allowlist=["company1", "company2"]),
+        "ADVANCED_MONITORING": FeatureFlag(),
+        "REAL_TIME_ALERTS": FeatureFlag(),
+    }
+    rollout_minutes: int = Field(30, ge=0, le=1440)
+    rollout_growth_percent: float = Field(10, gt=0, le=100)
+
+
+class AppSettings(Model):
+    """Settings handed to the application as environment variables (SPEC.md)."""
+
+    database_pool_size: Positive = 20
+    database_timeout_ms: Positive = 30000
+    cache_ttl_seconds: Positive = 300
+    rate_limit_requests: Positive = 1000
+    rate_limit_window_ms: Positive = 60000
+    log_level: Literal["debug", "info", "warn", "error", "fatal"] = "info"
+    metrics_enabled: bool = True
+    audit_retention_days: Days = 365
+    tenant_isolation_level: Literal["strict", "shared"] = "strict"
+    max_tenants_per_instance: Positive = 1000
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as the application reads them: UPPER_SNAKE names, string values."""
+        return {
+            name.upper(): (str(value).lower() if isinstance(value, bool) else str(value))
+            for name, value in self.model_dump().items()
+        }

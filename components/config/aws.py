@@ -1,0 +1,96 @@
+"""AWS settings (components/aws): regions, addressing, sizes. SPEC numbers stay in the shared sections."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Model, Tier, region_validator
+
+if TYPE_CHECKING:
+    from .platform import PlatformConfig
+
+AWS_REGIONS = frozenset(
+    [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "ca-west-1",
+        "sa-east-1",
+        "mx-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-east-1",
+        "ap-east-2",
+        "me-south-1",
+        "me-central-1",
+        "il-central-1",
+        "af-south-1",
+    ]
+)
+# Azure's region pairs (learn.microsoft.com/azure/reliability/cross-region-replication-azure) among
+# AZURE_LOCATIONS: geo-redundant PostgreSQL backups, GRS storage and Backup's cross-region restore
+# CloudWatch Logs accepts only these retention periods (days).
+CLOUDWATCH_RETENTION_DAYS = frozenset(
+    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+)
+
+
+class AwsConfig(Model):
+    region: str = "us-east-1"
+    dr_region: str = "us-west-2"
+    availability_zones: int = Field(3, ge=2, le=3)
+    nat_gateway_per_zone: bool = False
+    vpc_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.0.0.0/16")
+    dr_vpc_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.1.0.0/16")
+    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    hosted_zone_id: str = Field("Z0000000000000EXAMPLE", pattern=r"^Z[A-Z0-9]+$")
+    instance_types: dict[Tier, str] = {"web": "t3.medium", "api": "t3.large", "worker": "t3.medium"}
+    database_instance_class: str = Field("db.t4g.medium", pattern=r"^db\.")
+    cache_node_type: str = Field("cache.t4g.small", pattern=r"^cache\.")
+    ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    tls_policy: str = Field("ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-TLS13-")
+    trusted_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+
+    _check_region = field_validator("region", "dr_region")(region_validator(AWS_REGIONS, "AWS region"))
+
+    @model_validator(mode="after")
+    def _distinct_regions(self) -> AwsConfig:
+        if self.region == self.dr_region:
+            raise ValueError(f"drRegion must differ from region ({self.region})")
+        if self.vpc_cidr.overlaps(self.dr_vpc_cidr):
+            raise ValueError(f"drVpcCidr {self.dr_vpc_cidr} overlaps vpcCidr {self.vpc_cidr}")
+        return self
+
+
+def check_stack(cfg: PlatformConfig) -> None:
+    """CloudWatch Logs keeps logs only for its own fixed set of retention periods."""
+    for key, days in (
+        ("logging.appRetentionDays", cfg.logging.app_retention_days),
+        ("logging.auditRetentionDays", cfg.logging.audit_retention_days),
+    ):
+        if days not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(
+                f"{key} = {days}: CloudWatch Logs accepts only {', '.join(map(str, sorted(CLOUDWATCH_RETENTION_DAYS)))}"
+            )

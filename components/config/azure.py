@@ -1,0 +1,214 @@
+"""Azure settings (components/azure): locations, sizes, identities. SPEC numbers stay in the shared sections."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import TIERS, UUID, Model, Tier, region_validator
+
+if TYPE_CHECKING:
+    from .platform import PlatformConfig
+
+# go to the pair, so disaster recovery lives there too.
+_AZURE_PAIRS = (
+    ("eastus", "westus"),
+    ("eastus2", "centralus"),
+    ("northcentralus", "southcentralus"),
+    ("westus2", "westcentralus"),
+    ("canadacentral", "canadaeast"),
+    ("northeurope", "westeurope"),
+    ("uksouth", "ukwest"),
+    ("eastasia", "southeastasia"),
+    ("japaneast", "japanwest"),
+    ("australiaeast", "australiasoutheast"),
+    ("centralindia", "southindia"),
+)
+AZURE_PAIRED_REGIONS = {a: b for pair in _AZURE_PAIRS for a, b in (pair, pair[::-1])}
+AZURE_LOCATIONS = frozenset(
+    [
+        "eastus",
+        "eastus2",
+        "centralus",
+        "northcentralus",
+        "southcentralus",
+        "westcentralus",
+        "westus",
+        "westus2",
+        "westus3",
+        "canadacentral",
+        "canadaeast",
+        "brazilsouth",
+        "northeurope",
+        "westeurope",
+        "uksouth",
+        "ukwest",
+        "francecentral",
+        "germanywestcentral",
+        "switzerlandnorth",
+        "norwayeast",
+        "swedencentral",
+        "polandcentral",
+        "italynorth",
+        "spaincentral",
+        "eastasia",
+        "southeastasia",
+        "japaneast",
+        "japanwest",
+        "koreacentral",
+        "australiaeast",
+        "australiasoutheast",
+        "centralindia",
+        "southindia",
+        "uaenorth",
+        "southafricanorth",
+        "qatarcentral",
+    ]
+)
+# Key Vault rotation policies: a key version rotates 7 days after creation at the earliest and at least
+# 7 days before it expires; a version expires 28 days after creation at the earliest.
+KEY_VAULT_MIN_ROTATION_DAYS = 7
+KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS = 7
+KEY_VAULT_MIN_EXPIRY_DAYS = 28
+
+
+# Azure names PostgreSQL flexible-server compute by tier: B-series burstable, D-series general purpose, E-series
+# memory optimized (learn.microsoft.com/azure/postgresql/flexible-server/concepts-compute).
+POSTGRES_SKU_PREFIXES = {"Burstable": "Standard_B", "GeneralPurpose": "Standard_D", "MemoryOptimized": "Standard_E"}
+REDIS_PREMIUM_CAPACITIES = range(1, 6)  # P1-P5; C0-C6 are Basic/Standard
+REDIS_MAX_REPLICAS = {"Basic": 0, "Standard": 1, "Premium": 3}  # replicas per primary each tier can run
+REDIS_RDB_FREQUENCIES_MINUTES = (15, 30, 60, 360, 720, 1440)  # the RDB snapshot intervals Azure accepts
+
+
+class AzureConfig(Model):
+    """Azure sizes, addressing and identities (components/azure). SPEC numbers stay in the shared sections."""
+
+    location: str = "eastus"
+    dr_location: str = "westus"  # eastus's paired region, where geo-redundant backups and storage land
+    address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.2.0.0/16")
+    dr_address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.3.0.0/16")
+    zones: list[Literal["1", "2", "3"]] = Field(["1", "2", "3"], min_length=1)
+    vm_sizes: dict[Tier, str] = {"web": "Standard_B2s", "api": "Standard_B2ms", "worker": "Standard_B2s"}
+    vm_image: dict[str, str] = {
+        "publisher": "Canonical",
+        "offer": "ubuntu-24_04-lts",
+        "sku": "server",
+        "version": "latest",
+    }
+    admin_username: str = Field("platform", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    ssh_public_key: str = Field("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyReplaceMe platform", pattern=r"^ssh-")
+    postgres_sku: str = Field("Standard_B2s", pattern=r"^Standard_")
+    postgres_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
+    redis_sku: Literal["Basic", "Standard", "Premium"] = "Standard"
+    redis_capacity: int = Field(1, ge=0, le=6)
+    redis_version: Literal["6"] = "6"  # the newest Azure Cache for Redis offers; 7.x is Azure Managed Redis only
+    redis_rdb_frequency_minutes: int = 1440  # one of REDIS_RDB_FREQUENCIES_MINUTES; SPEC's snapshots are daily
+    gateway_capacity: dict[Literal["min", "max"], int] = {"min": 1, "max": 2}
+    tls_policy: str = Field("AppGwSslPolicy20220101S", pattern=r"^AppGwSslPolicy2022")
+    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    certificate_secret_id: str = Field(
+        "https://platform-certificates.vault.azure.net/secrets/platform-tls",
+        pattern=r"^https://[a-z0-9-]+\.vault\.azure\.net/secrets/[A-Za-z0-9-]+(/[0-9a-f]{32})?$",
+    )
+    key_expiry_days: int = Field(90, ge=KEY_VAULT_MIN_EXPIRY_DAYS, le=3650)  # each key version's lifetime
+    key_vault_sku: Literal["standard", "premium"] = "premium"  # premium keeps the keys in HSMs (RSA-HSM)
+    group_object_ids: dict[Literal["admin", "developer", "viewer"], Annotated[str, Field(pattern=UUID)]] = {}
+    # Who runs `pulumi up` (a CI service principal, or a user): Azure rejects role assignments of the wrong type.
+    deployer_principal_type: Literal["ServicePrincipal", "User"] = "ServicePrincipal"
+
+    _check_location = field_validator("location", "dr_location")(region_validator(AZURE_LOCATIONS, "Azure location"))
+
+    @field_validator("vm_sizes")
+    @classmethod
+    def _every_tier_sized(cls, sizes: dict[Tier, str]) -> dict[Tier, str]:
+        missing = [tier for tier in TIERS if tier not in sizes]
+        if missing:
+            raise ValueError(f"needs a VM size for {', '.join(missing)}")
+        return sizes
+
+    @field_validator("redis_rdb_frequency_minutes")
+    @classmethod
+    def _rdb_frequency_azure_accepts(cls, minutes: int) -> int:
+        if minutes not in REDIS_RDB_FREQUENCIES_MINUTES:
+            raise ValueError(f"allowed: {', '.join(map(str, REDIS_RDB_FREQUENCIES_MINUTES))} (minutes)")
+        return minutes
+
+    @model_validator(mode="after")
+    def _skus_match_tiers(self) -> AzureConfig:
+        prefix = POSTGRES_SKU_PREFIXES[self.postgres_tier]
+        if not self.postgres_sku.startswith(prefix):
+            raise ValueError(
+                f"postgresSku {self.postgres_sku} is not a {self.postgres_tier} size; "
+                f"{self.postgres_tier} sizes start with {prefix} (e.g. {prefix}2ds_v5)"
+            )
+        if self.redis_sku == "Premium" and self.redis_capacity not in REDIS_PREMIUM_CAPACITIES:
+            raise ValueError(f"redisCapacity {self.redis_capacity} is not a Premium size; allowed: 1-5 (P1-P5)")
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_locations(self) -> AzureConfig:
+        if self.location == self.dr_location:
+            raise ValueError(f"drLocation must differ from location ({self.location})")
+        if self.address_space.overlaps(self.dr_address_space):
+            raise ValueError(f"drAddressSpace {self.dr_address_space} overlaps addressSpace {self.address_space}")
+        if self.gateway_capacity.get("min", 1) > self.gateway_capacity.get("max", 2):
+            raise ValueError("gatewayCapacity.min must be <= gatewayCapacity.max")
+        return self
+
+
+def check_stack(cfg: PlatformConfig) -> None:
+    """What Azure refuses across sections: key expiry vs rotation, tier features, the DR region."""
+    _key_outlives_rotation(cfg)
+    _tiers_allow_features(cfg)
+    _dr_in_the_paired_region(cfg)
+
+
+def _key_outlives_rotation(cfg: PlatformConfig) -> None:
+    """Key Vault rotates a key at least a week before it expires, so expiry must leave room for rotation."""
+    rotation = max(cfg.security.key_rotation_days, KEY_VAULT_MIN_ROTATION_DAYS)
+    if cfg.azure.key_expiry_days < rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS:
+        raise ValueError(
+            f"azure.keyExpiryDays = {cfg.azure.key_expiry_days}: must be at least "
+            f"{rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} (security.keyRotationDays {rotation} + "
+            f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS}); Key Vault rotates a key at least "
+            f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires"
+        )
+
+
+def _dr_in_the_paired_region(cfg: PlatformConfig) -> None:
+    """The geo-backup key and the DR copies must sit where Azure replicates: the location's pair."""
+    pair = AZURE_PAIRED_REGIONS.get(cfg.azure.location)
+    if cfg.disaster_recovery.enabled and pair and cfg.azure.dr_location != pair:
+        raise ValueError(
+            f'azure.drLocation = "{cfg.azure.dr_location}": {cfg.azure.location} replicates geo-redundant '
+            f'backups and storage to its paired region; use "{pair}"'
+        )
+
+
+def _tiers_allow_features(cfg: PlatformConfig) -> None:
+    """Azure offers HA and read replicas only off Burstable, and Redis persistence and replicas only on Premium."""
+    tier, sku = cfg.azure.postgres_tier, cfg.azure.redis_sku
+    if tier == "Burstable" and cfg.database.high_availability:
+        raise ValueError(
+            "azure.postgresTier = Burstable cannot run database.highAvailability = true; "
+            "use GeneralPurpose or MemoryOptimized (Burstable has no zone-redundant HA)"
+        )
+    if tier == "Burstable" and cfg.disaster_recovery.enabled:
+        raise ValueError(
+            "azure.postgresTier = Burstable cannot host the disasterRecovery read replica; "
+            "use GeneralPurpose or MemoryOptimized (Burstable has no read replicas)"
+        )
+    if cfg.database.high_availability and len(cfg.azure.zones) < 2:
+        raise ValueError("database.highAvailability needs at least 2 azure.zones (primary and standby zone)")
+    if sku != "Premium" and cfg.cache.snapshot_retention_days:
+        raise ValueError(
+            f"azure.redisSku = {sku} cannot keep cache.snapshotRetentionDays = "
+            f"{cfg.cache.snapshot_retention_days}; RDB persistence needs Premium (or set it to 0)"
+        )
+    if cfg.cache.replicas > REDIS_MAX_REPLICAS[sku]:
+        raise ValueError(
+            f"azure.redisSku = {sku} cannot have cache.replicas = {cfg.cache.replicas}; "
+            "Basic has none, Standard exactly 1, Premium up to 3"
+        )

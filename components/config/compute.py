@@ -1,0 +1,68 @@
+"""The compute tiers: sizes, scaling signals, ports and probes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import K8S_CPU, K8S_MEMORY, Model, Positive, Tier
+
+
+class ScalingTier(Model):
+    """One compute tier: its scaling rule and its per-container limits on Kubernetes."""
+
+    metric: Literal["cpu_utilization", "request_count", "queue_length"]
+    target: float = Field(gt=0)
+    min_size: int = Field(ge=1, le=100)
+    max_size: int = Field(ge=1, le=100)
+    cpu: str
+    memory: str
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu_quantity(cls, value: str) -> str:
+        if not K8S_CPU.match(value):
+            raise ValueError("must be a Kubernetes CPU quantity such as 1, 0.5 or 500m")
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_quantity(cls, value: str) -> str:
+        if not K8S_MEMORY.match(value):
+            raise ValueError("must be a Kubernetes memory quantity such as 512Mi or 2Gi")
+        return value
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> ScalingTier:
+        if self.min_size > self.max_size:
+            raise ValueError(f"minSize ({self.min_size}) must be <= maxSize ({self.max_size})")
+        return self
+
+
+class ComputeConfig(Model):
+    web: ScalingTier = ScalingTier(metric="cpu_utilization", target=70, min_size=2, max_size=10, cpu="1", memory="2Gi")
+    api: ScalingTier = ScalingTier(metric="request_count", target=1000, min_size=3, max_size=15, cpu="2", memory="4Gi")
+    worker: ScalingTier = ScalingTier(metric="queue_length", target=100, min_size=2, max_size=8, cpu="1", memory="2Gi")
+    app_port: int = Field(80, ge=1, le=65535)
+    health_path: str = Field("/health", pattern=r"^/")
+    liveness_path: str = Field("/live", pattern=r"^/")
+    readiness_path: str = Field("/ready", pattern=r"^/")
+    metrics_port: int = Field(9090, ge=1, le=65535)
+    metrics_path: str = Field("/metrics", pattern=r"^/")
+    scrape_interval_seconds: Positive = 15
+    root_volume_gb: int = Field(20, ge=8, le=1024)
+    instance_warmup_seconds: int = Field(120, ge=0, le=3600)  # before a new instance counts for scaling/refresh
+    refresh_min_healthy_percent: int = Field(90, ge=0, le=100)  # capacity kept in service during a rolling refresh
+    queue_max_receive_count: int = Field(5, ge=1, le=1000)  # worker attempts before a message goes to the DLQ
+
+    def tier(self, name: Tier) -> ScalingTier:
+        return getattr(self, name)
+
+    @model_validator(mode="after")
+    def _metrics_match_tiers(self) -> ComputeConfig:
+        expected = {"web": "cpu_utilization", "api": "request_count", "worker": "queue_length"}
+        for name, metric in expected.items():
+            if self.tier(name).metric != metric:  # type: ignore[arg-type]
+                raise ValueError(f"{name}.metric must be {metric!r}: each tier's scaling is wired to that signal")
+        return self

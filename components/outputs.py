@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class EnvironmentOutputs:
     config_bucket_name: pulumi.Input[str]
     feature_flags_id: pulumi.Input[str]
     access_role_ids: Mapping[str, pulumi.Input[str]]
+    releases: Mapping[str, Mapping[str, str]]
+    rollback_alarm_ids: Mapping[str, Sequence[pulumi.Input[str]]] | None = None
     backup_vault_name: pulumi.Input[str] | None = None
     dr_region: pulumi.Input[str] | None = None
     dr_database_endpoint: pulumi.Input[str] | None = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ConfigError, parse
+from components.config import COLORS, ConfigError, parse, profile
 
 
 def test_spec_defaults_per_environment():
-    dev, staging, prod = (parse({"environment": env}) for env in ("dev", "staging", "prod"))
+    dev, staging, prod = (profile(env) for env in ("dev", "staging", "prod"))
     assert [c.logging.app_retention_days for c in (dev, staging, prod)] == [7, 30, 90]
     assert [c.logging.audit_retention_days for c in (dev, staging, prod)] == [30, 90, 365]
     assert [c.database.high_availability for c in (dev, staging, prod)] == [False, False, True]
@@ -38,12 +38,34 @@ def test_spec_scaling_and_alarm_numbers():
     assert cfg.blue_green.shift_steps == [10, 25, 50, 100]
     assert cfg.blue_green.rollback.p95_latency_ms == 500
     assert cfg.blue_green.rollback.max_rollback_seconds == 120
-    assert cfg.app.as_env()["DATABASE_POOL_SIZE"] == "20"
-    assert cfg.app.as_env()["METRICS_ENABLED"] == "true"
+    assert cfg.app.as_env() == {  # SPEC.md's names and values, exactly
+        "DATABASE_POOL_SIZE": "20",
+        "DATABASE_TIMEOUT": "30000",
+        "CACHE_TTL": "300",
+        "RATE_LIMIT_REQUESTS": "1000",
+        "RATE_LIMIT_WINDOW": "60000",
+        "LOG_LEVEL": "info",
+        "METRICS_ENABLED": "true",
+        "AUDIT_RETENTION_DAYS": "365",
+        "TENANT_ISOLATION_LEVEL": "strict",
+        "MAX_TENANTS_PER_INSTANCE": "1000",
+    }
+    assert (cfg.compute.app_port, cfg.compute.metrics_port, cfg.compute.scrape_interval_seconds) == (8080, 9090, 15)
+    rollback = cfg.blue_green.rollback
+    assert (rollback.cpu_percent, rollback.memory_percent, rollback.error_rate_percent) == (90, 90, 1)
+
+
+DIGEST = "sha256:" + "ab" * 32
+# What only a prod stack file can supply: digest-pinned releases and someone to page.
+PROD = {
+    "environment": "prod",
+    "blueGreen": {"releases": {c: {"image": f"registry.example.com/app@{DIGEST}", "version": "1"} for c in COLORS}},
+    "alarms": {"subscriptions": {"critical": ["oncall@example.com"], "high": ["oncall@example.com"]}},
+}
 
 
 def test_stack_values_override_environment_defaults_key_by_key():
-    cfg = parse({"environment": "prod", "backup": {"hourlyRetentionDays": 3}})
+    cfg = parse({**PROD, "backup": {"hourlyRetentionDays": 3}})
     assert cfg.backup.hourly_retention_days == 3
     assert cfg.backup.daily_retention_days == 30  # the rest of prod's profile stays
 
@@ -61,7 +83,7 @@ def test_stack_values_override_environment_defaults_key_by_key():
         ({"environment": "dev", "aws": {"region": "mars-1"}}, 'platform:aws.region = "mars-1": unknown AWS region'),
         ({"environment": "dev", "aws": {"drRegion": "us-east-1"}}, "drRegion must differ from region"),
         (
-            {"environment": "prod", "clouds": ["azure"], "azure": {"drLocation": "westus2"}},
+            {**PROD, "clouds": ["azure"], "azure": {"drLocation": "westus2"}},
             'azure.drLocation = "westus2": eastus replicates geo-redundant backups and storage to its paired region; '
             'use "westus"',
         ),
@@ -72,7 +94,38 @@ def test_stack_values_override_environment_defaults_key_by_key():
         ({"environment": "dev", "blueGreen": {"shiftSteps": [50, 25, 100]}}, "strictly increasing"),
         ({"environment": "dev", "alarms": {"cpuPercent": {"warning": 95}}}, "warning (95.0) must be below critical"),
         ({"environment": "dev", "cache": {"automaticFailover": True}}, "automaticFailover needs replicas >= 1"),
-        ({"environment": "prod", "disasterRecovery": {"enabled": False}}, "backup.copyToDr needs backup.enabled and"),
+        (
+            {"environment": "dev", "blueGreen": {"releases": {"blue": {"image": "nginx", "version": "1"}}}},
+            'platform:blueGreen.releases.blue.image = "nginx": needs a tag or a digest',
+        ),
+        (
+            {"environment": "dev", "blueGreen": {"releases": {"blue": {"image": "app:latest", "version": "1"}}}},
+            ":latest moves under a release",
+        ),
+        (
+            {"environment": "dev", "blueGreen": {"releases": {"green": {"image": "Bad Image:1", "version": "1"}}}},
+            "must be an OCI image reference",
+        ),
+        (
+            {"environment": "dev", "blueGreen": {"releases": {"blue": {"image": "app:1", "version": "a b"}}}},
+            'platform:blueGreen.releases.blue.version = "a b"',
+        ),
+        (
+            {"environment": "dev", "blueGreen": {"rollback": {"windowSeconds": 120}}},
+            "windowSeconds (120) x evaluationPeriods (1) + pollSeconds (10) = 130 s exceeds maxRollbackSeconds (120)",
+        ),
+        ({"environment": "dev", "compute": {"appPort": 80}}, "platform:compute.appPort = 80"),
+        ({"environment": "dev", "compute": {"appPort": 9090}}, "metricsPort and appPort must differ (both 9090)"),
+        (
+            {**PROD, "blueGreen": {"releases": {"blue": {"image": "registry.example.com/app:1.2", "version": "1"}}}},
+            'blueGreen.releases.blue.image = "registry.example.com/app:1.2": prod needs a digest-pinned image',
+        ),
+        (
+            {**PROD, "alarms": {"subscriptions": {"critical": ["oncall@example.com"]}}},
+            "alarms.subscriptions needs at least one address for high in prod",
+        ),
+        ({"environment": "prod"}, "prod needs a digest-pinned image"),
+        ({**PROD, "disasterRecovery": {"enabled": False}}, "backup.copyToDr needs backup.enabled and"),
     ],
 )
 def test_bad_config_gets_one_clear_error(raw, expected):
@@ -100,3 +153,19 @@ def test_weights_always_sum_to_100():
             weights = cfg.blue_green.weights
             assert sum(weights.values()) == 100
             assert weights[color] == 100 - canary
+
+
+def test_each_colour_has_its_own_release_and_prod_takes_a_pinned_one():
+    dev = parse({"environment": "dev"}).blue_green.releases
+    assert dev["blue"].image.endswith("hello-app:1.0") and dev["green"].image.endswith("hello-app:2.0")
+    assert not dev["blue"].pinned
+    prod = parse(PROD).blue_green.releases
+    assert all(release.pinned and release.image.endswith(DIGEST) for release in prod.values())
+    tagged_and_pinned = f"registry.example.com:5000/team/app:1.2.3@{DIGEST}"
+    releases = {color: {"image": tagged_and_pinned, "version": "1.2.3"} for color in COLORS}
+    assert parse({**PROD, "blueGreen": {"releases": releases}}).blue_green.releases["green"].pinned
+
+
+def test_shipped_prod_stack_pins_its_images_and_pages_on_call(plan):
+    prod = plan("prod")
+    assert all("@sha256:" in release["image"] for release in prod.outputs["aws_releases"].value.values())

@@ -36,6 +36,7 @@ EVERY_STACK = {
     "aws_config_bucket_name",
     "aws_feature_flags_id",
     "aws_access_role_ids",
+    "aws_releases",
 }
 WITH_BACKUPS = {"aws_backup_vault_name"}
 WITH_DR = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from .. import application
 from ..config import PlatformConfig
 from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
@@ -164,6 +165,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             config_bucket_name=config_bucket.bucket.bucket,
             feature_flags_id=flags.application.id,
             access_role_ids={role: r.arn for role, r in roles.roles.items()},
+            releases=application.releases_output(cfg),
             backup_vault_name=backups.vault.name if backups else None,
             dr_region=cfg.aws.dr_region if dr is not None else None,
             dr_database_endpoint=replica.instance.address if replica else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_azure_native import Provider, resources
 
+from .. import application
 from ..config import TIERS, PlatformConfig
 from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
@@ -137,6 +138,7 @@ class AzureEnvironment(pulumi.ComponentResource):
             config_bucket_name=storage.names["config"],
             feature_flags_id=flags.store.id,
             access_role_ids={role: definition.id for role, definition in access.roles.items()},
+            releases=application.releases_output(cfg),
             dr_region=az.dr_location if dr else None,
             dr_database_endpoint=replica.server.fully_qualified_domain_name if replica else None,
             dr_database_id=replica.server.id if replica else None,

@@ -135,7 +135,7 @@ class Gateway(pulumi.ComponentResource):
                 "protocol": "Http",
                 "cookie_based_affinity": "Disabled",
                 # A request may wait on the database for DATABASE_TIMEOUT; the gateway waits as long.
-                "request_timeout": cfg.app.database_timeout_ms // MS_PER_SECOND,
+                "request_timeout": cfg.app.database_timeout // MS_PER_SECOND,
                 "connection_draining": {"enabled": drain > 0, "drain_timeout_in_sec": max(drain, 1)},
                 "probe": part("probes", tier),
             }

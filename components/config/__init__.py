@@ -47,7 +47,7 @@ from .gcp import GCP_REGIONS, GcpConfig
 from .kubernetes import KubernetesConfig
 from .loading import load, parse
 from .monitoring import AlarmsConfig, LoggingConfig, Threshold
-from .platform import PlatformConfig
+from .platform import PlatformConfig, profile
 from .profiles import ENVIRONMENT_DEFAULTS
 from .resilience import BackupConfig, DisasterRecoveryConfig
 from .security import SSH_ALLOWED_RANGE, SecurityConfig, TagsConfig
@@ -103,4 +103,5 @@ __all__ = [
     "Tier",
     "load",
     "parse",
+    "profile",
 ]

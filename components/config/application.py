@@ -28,13 +28,13 @@ class FeatureFlagsConfig(Model):
 
 
 class AppSettings(Model):
-    """Settings handed to the application as environment variables (SPEC.md)."""
+    """Settings handed to the application as environment variables, named exactly as SPEC.md names them."""
 
     database_pool_size: Positive = 20
-    database_timeout_ms: Positive = 30000
-    cache_ttl_seconds: Positive = 300
+    database_timeout: Positive = 30000  # milliseconds
+    cache_ttl: Positive = 300  # seconds
     rate_limit_requests: Positive = 1000
-    rate_limit_window_ms: Positive = 60000
+    rate_limit_window: Positive = 60000  # milliseconds
     log_level: Literal["debug", "info", "warn", "error", "fatal"] = "info"
     metrics_enabled: bool = True
     audit_retention_days: Days = 365

@@ -44,11 +44,12 @@ class ComputeConfig(Model):
     web: ScalingTier = ScalingTier(metric="cpu_utilization", target=70, min_size=2, max_size=10, cpu="1", memory="2Gi")
     api: ScalingTier = ScalingTier(metric="request_count", target=1000, min_size=3, max_size=15, cpu="2", memory="4Gi")
     worker: ScalingTier = ScalingTier(metric="queue_length", target=100, min_size=2, max_size=8, cpu="1", memory="2Gi")
-    app_port: int = Field(80, ge=1, le=65535)
+    # Where the application listens: above 1024, so it runs as non-root without NET_BIND_SERVICE.
+    app_port: int = Field(8080, ge=1025, le=65535)
     health_path: str = Field("/health", pattern=r"^/")
     liveness_path: str = Field("/live", pattern=r"^/")
     readiness_path: str = Field("/ready", pattern=r"^/")
-    metrics_port: int = Field(9090, ge=1, le=65535)
+    metrics_port: int = Field(9090, ge=1025, le=65535)
     metrics_path: str = Field("/metrics", pattern=r"^/")
     scrape_interval_seconds: Positive = 15
     root_volume_gb: int = Field(20, ge=8, le=1024)
@@ -61,6 +62,8 @@ class ComputeConfig(Model):
 
     @model_validator(mode="after")
     def _metrics_match_tiers(self) -> ComputeConfig:
+        if self.metrics_port == self.app_port:
+            raise ValueError(f"metricsPort and appPort must differ (both {self.app_port})")
         expected = {"web": "cpu_utilization", "api": "request_count", "worker": "queue_length"}
         for name, metric in expected.items():
             if self.tier(name).metric != metric:  # type: ignore[arg-type]

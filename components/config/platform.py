@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from . import aws, azure, gcp
 from .application import AppSettings, FeatureFlagsConfig
@@ -21,6 +21,9 @@ from .monitoring import AlarmsConfig, LoggingConfig
 from .profiles import ENVIRONMENT_DEFAULTS, deep_merge
 from .resilience import BackupConfig, DisasterRecoveryConfig
 from .security import SecurityConfig, TagsConfig
+
+# Validation context flag: the environment's profile alone, without what only a stack file can supply.
+PROFILE_ONLY = "profile_only"
 
 
 class PlatformConfig(Model):
@@ -70,13 +73,34 @@ class PlatformConfig(Model):
         return clouds
 
     @model_validator(mode="after")
-    def _cross_section_rules(self) -> PlatformConfig:
+    def _cross_section_rules(self, info: ValidationInfo) -> PlatformConfig:
         """Rules that span sections; each cloud checks what only it cannot do."""
         if self.backup.copy_to_dr and not (self.backup.enabled and self.disaster_recovery.enabled):
             raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
         for cloud in self.clouds:
             CLOUD_RULES[cloud](self)
+        if self.environment == "prod" and not (info.context or {}).get(PROFILE_ONLY):
+            self._prod_runs_pinned_images()
+            self._prod_pages_someone()
         return self
+
+    def _prod_runs_pinned_images(self) -> None:
+        """A tag can be moved to other bytes; prod runs exactly what was validated (SPEC.md: pinned by digest)."""
+        for color, release in self.blue_green.releases.items():
+            if not release.pinned:
+                raise ValueError(
+                    f'blueGreen.releases.{color}.image = "{release.image}": prod needs a digest-pinned image, '
+                    "e.g. registry.example.com/team/app:1.2.3@sha256:<64 hex>"
+                )
+
+    def _prod_pages_someone(self) -> None:
+        """Critical and high alarms page on-call (SPEC.md); a prod stack whose pages reach nobody is refused."""
+        unheard = [severity for severity in ("critical", "high") if not self.alarms.subscriptions.get(severity)]
+        if unheard:
+            raise ValueError(
+                f"alarms.subscriptions needs at least one address for {' and '.join(unheard)} in prod "
+                "(the on-call pager); e.g. subscriptions: {critical: [oncall@example.com], high: [oncall@example.com]}"
+            )
 
     def tags_for(self, service: str) -> dict[str, str]:
         """The tags every resource carries (SPEC.md: environment, service, owner, cost-center, managed-by)."""
@@ -99,3 +123,8 @@ CLOUD_RULES: dict[str, Callable[[PlatformConfig], None]] = {
     "azure": azure.check_stack,
     "gcp": gcp.check_stack,
 }
+
+
+def profile(environment: str) -> PlatformConfig:
+    """An environment's SPEC.md numbers with no stack file, for tools that need them (not for a deploy)."""
+    return PlatformConfig.model_validate({"environment": environment}, context={PROFILE_ONLY: True})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from .. import application
 from ..config import PlatformConfig
 from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
@@ -109,6 +110,7 @@ class GcpEnvironment(pulumi.ComponentResource):
             config_bucket_name=config_bucket.bucket.name,
             feature_flags_id=flags.parameter.id,
             access_role_ids={role: r.name for role, r in roles.roles.items()},
+            releases=application.releases_output(cfg),
             backup_vault_name=backups.vault.backup_vault_id if backups else None,
             dr_region=cfg.gcp.dr_region if cfg.disaster_recovery.enabled else None,
             dr_database_endpoint=replica.private_ip_address if replica else None,

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, get_args
 
 from botocore.exceptions import ClientError
 
-from components.config import BackupConfig, Environment, PlatformConfig
+from components.config import BackupConfig, Environment, profile
 
 from .. import errors
 from . import common, outputs
@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     environment = args.environment or stack.get("environment") or "prod"
     if environment not in get_args(Environment):
         raise errors.UsageError(f"environment {environment!r} is not one of {', '.join(get_args(Environment))}")
-    platform = PlatformConfig.model_validate({"environment": environment})
+    platform = profile(environment)
     if platform.backup.copy_to_dr and dr_region is None:
         raise errors.UsageError(f"--dr-region is required: {environment} copies backups to the DR region")
     max_age = timedelta(hours=args.max_age_hours or platform.disaster_recovery.rpo_hours)

@@ -13,14 +13,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
-from components.config import AWS_REGIONS, DisasterRecoveryConfig, PlatformConfig
+from components.config import AWS_REGIONS, DisasterRecoveryConfig, profile
 
 from .. import errors
 from . import common, outputs
 
 RTO_MINUTES = DisasterRecoveryConfig().rto_hours * 60
 # The promoted primary keeps prod's point-in-time recovery window (a replica may have none).
-BACKUP_RETENTION_DAYS = PlatformConfig.model_validate({"environment": "prod"}).database.backup_retention_days
+BACKUP_RETENTION_DAYS = profile("prod").database.backup_retention_days
 
 
 def register(commands: Any) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from components.aws.feature_flags import flag_document
-from components.config import parse
+from components.config import parse, profile
 
 STRATEGY = "aws:appconfig/deploymentStrategy:DeploymentStrategy"
 
 
 def test_document_has_spec_flags_with_rollout_and_allowlist():
-    document = flag_document(parse({"environment": "prod"}).feature_flags.flags)
+    document = flag_document(profile("prod").feature_flags.flags)
     assert document["version"] == "1"
     assert {key: flag["name"] for key, flag in document["flags"].items()} == {
         "new_company_management": "NEW_COMPANY_MANAGEMENT",

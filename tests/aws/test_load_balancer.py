@@ -106,7 +106,7 @@ def test_target_groups_check_health_inside_the_vpc(plan):
     groups = [r for r in p.children(COMPONENT) if r.type == TARGET_GROUP]
     assert sorted(g.name for g in groups) == ["api-blue", "api-green", "web-blue", "web-green"]
     for group in groups:
-        assert group.inputs["port"] == 80
+        assert group.inputs["port"] == 8080  # compute.appPort
         assert group.inputs["protocol"] == "HTTP"
         assert group.inputs["vpcId"] == p.outputs["aws_network_id"].value
         assert group.inputs["healthCheck"]["path"] == "/health"
@@ -119,7 +119,7 @@ def test_target_group_settings_follow_config(plan):
     for group in p.of_type(TARGET_GROUP):
         assert group.inputs["deregistrationDelay"] == 5
         assert group.inputs["healthCheck"]["path"] == "/ready"
-        assert group.inputs["port"] == 8080
+        assert group.inputs["port"] == 8080  # compute.appPort80
 
 
 def test_domain_points_at_the_alb(plan):

@@ -152,7 +152,7 @@ def test_health_extension_gates_rolling_upgrades_and_repairs(plan, stack):
         (extension,) = vmss.inputs["virtualMachineProfile"]["extensionProfile"]["extensions"]
         assert extension["publisher"] == "Microsoft.ManagedServices"
         assert extension["type"] == "ApplicationHealthLinux" and extension["typeHandlerVersion"] == "2.0"
-        assert extension["settings"] == {"protocol": "http", "port": 80, "requestPath": "/health"}
+        assert extension["settings"] == {"protocol": "http", "port": 8080, "requestPath": "/health"}
         upgrade = vmss.inputs["upgradePolicy"]
         assert upgrade["mode"] == "Rolling"
         assert upgrade["rollingUpgradePolicy"]["maxBatchInstancePercent"] == 10  # 90 % stays in service

@@ -196,9 +196,9 @@ def test_blue_and_green_pools_behind_health_probed_backend_settings(plan, stack)
     probes = by_name(inputs["probes"])
     assert set(probes) == {"web", "api"}
     for tier, settings in by_name(inputs["backendHttpSettingsCollection"]).items():
-        assert settings["protocol"] == "Http" and settings["port"] == 80
+        assert settings["protocol"] == "Http" and settings["port"] == 8080
         assert settings["cookieBasedAffinity"] == "Disabled"
-        assert settings["requestTimeout"] == 30  # app.databaseTimeoutMs in seconds
+        assert settings["requestTimeout"] == 30  # app.databaseTimeout (ms) in seconds
         assert settings["connectionDraining"] == {"enabled": True, "drainTimeoutInSec": 30}
         _, probe = part(inputs, settings["probe"], stack)
         assert probe["name"] == tier

@@ -57,7 +57,9 @@ def test_one_action_group_per_severity_routed_per_spec(plan, stack):
         assert group["location"] == "Global" and group["enabled"] is True
         assert len(group["groupShortName"]) <= 12
         assert group["tags"]["severity"] == severity and group["tags"]["routing"] == routing
-        assert group["emailReceivers"] == []
+        paged = stack == "prod" and severity in ("critical", "high")  # the shipped prod stack pages on-call
+        expected = [{"name": f"{severity}-0", "emailAddress": "oncall@example.com", "useCommonAlertSchema": True}]
+        assert group["emailReceivers"] == (expected if paged else [])
         assert p.outputs["azure_alarm_topic_ids"].value[severity].endswith(f"/actionGroups/platform-{stack}-{severity}")
 
 

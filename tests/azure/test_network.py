@@ -59,8 +59,8 @@ def test_app_data_and_endpoint_subnets_accept_only_the_app_tier_then_deny_all(pl
     app, data, endpoints = PREFIXES["app"], PREFIXES["data"], PREFIXES["endpoints"]
     deny = ("deny-all-inbound", "Deny", "*", "*", "*", 4096)
     assert _rules(p, "network", "app") == [
-        ("app-from-gateway", "Allow", PREFIXES["gateway"], app, "80", 100),
-        ("app-from-app", "Allow", app, app, "80", 110),
+        ("app-from-gateway", "Allow", PREFIXES["gateway"], app, "8080", 100),
+        ("app-from-app", "Allow", app, app, "8080", 110),
         deny,
     ]
     replication = [("postgres-replication", "Allow", data, data, "5432", 110)] if stack == "prod" else []

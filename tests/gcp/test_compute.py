@@ -61,7 +61,7 @@ def test_regional_groups_roll_out_and_autoheal(plan, stack):
     assert set(groups) == GROUPS
     for name, group in groups.items():
         assert group.inputs["region"] == "us-central1"
-        assert group.inputs["namedPorts"] == [{"name": "http", "port": 80}]
+        assert group.inputs["namedPorts"] == [{"name": "http", "port": 8080}]
         assert group.inputs["autoHealingPolicies"]["initialDelaySec"] == 120
         assert group.inputs["updatePolicy"]["maxUnavailablePercent"] == 10  # 90 % stays in service
         if name != "worker":

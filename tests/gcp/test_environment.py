@@ -31,6 +31,7 @@ COMMON = {
     "config_bucket_name",
     "feature_flags_id",
     "access_role_ids",
+    "releases",
 }
 BACKUP = {"backup_vault_name"}
 DR = {"dr_region", "dr_database_endpoint", "dr_database_id", "dr_backup_vault_name", "dr_config_bucket_name"}

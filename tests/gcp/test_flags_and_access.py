@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.config import PlatformConfig, parse
+from components.config import PlatformConfig, profile
 from components.gcp.feature_flags import flags_document
 from tests.conftest import STACKS
 from tests.gcp.support import gcp_plan, named
@@ -17,7 +17,7 @@ VERSION = "gcp:parametermanager/regionalParameterVersion:RegionalParameterVersio
 
 
 def _cfg(stack: str) -> PlatformConfig:
-    return parse({"environment": stack, "clouds": ["gcp"]})
+    return profile(stack)
 
 
 @pytest.mark.parametrize("stack", STACKS)

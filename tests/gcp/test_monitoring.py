@@ -11,6 +11,8 @@ POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
 SEVERITY = {"critical": "CRITICAL", "high": "ERROR", "medium": "WARNING", "low": "WARNING"}
+# The shipped prod stack pages on-call for critical and high (config refuses a prod stack that pages nobody).
+PAGED = {"prod": {"critical", "high"}}
 
 
 def _policies(p) -> dict:
@@ -26,7 +28,10 @@ def _threshold(policy: dict) -> dict:
 def test_one_pubsub_channel_per_severity(plan, stack):
     p = gcp_plan(plan, stack)
     channels = named(p, "platform:gcp:Alerting", CHANNEL)
-    assert set(channels) == {f"alerts-{s}" for s in SEVERITY}
+    emails = {f"alerts-{s}-email-0" for s in PAGED.get(stack, set())}
+    assert set(channels) == {f"alerts-{s}" for s in SEVERITY} | emails
+    for name in emails:
+        assert channels[name].inputs["labels"] == {"email_address": "oncall@example.com"}
     for severity in SEVERITY:
         channel = channels[f"alerts-{severity}"]
         assert channel.inputs["type"] == "pubsub"
@@ -49,7 +54,6 @@ def test_email_subscriptions_join_their_severity(plan):
 def test_alert_policies_for_spec_signals_routed_by_severity(plan, stack):
     p = gcp_plan(plan, stack)
     policies = _policies(p)
-    channels = {s: p.named(CHANNEL, f"alerts-{s}") for s in SEVERITY}
     expected = {
         "web-blue-cpu-warning": ("medium", 0.7),
         "web-blue-cpu-critical": ("critical", 0.9),
@@ -74,9 +78,8 @@ def test_alert_policies_for_spec_signals_routed_by_severity(plan, stack):
         policy = policies[name]
         assert policy["severity"] == SEVERITY[severity], name
         assert _threshold(policy)["thresholdValue"] == pytest.approx(threshold), name
-        assert policy["notificationChannels"] == [
-            channels[severity].inputs and p.outputs["gcp_alarm_topic_ids"].value[severity]
-        ]
+        assert policy["notificationChannels"][0] == p.outputs["gcp_alarm_topic_ids"].value[severity], name
+        assert len(policy["notificationChannels"]) == 1 + (severity in PAGED.get(stack, set())), name
     assert _threshold(policies["error-rate-paging"])["duration"] == "120s"
     assert _threshold(policies["error-rate-warning"])["duration"] == "300s"
     assert _threshold(policies["database-connections"])["duration"] == "300s"

@@ -60,7 +60,7 @@ def test_only_google_front_end_reaches_the_app_and_no_ssh_by_default(plan, stack
     }
     lb = rules["allow-lb-to-app"].inputs
     assert lb["sourceRanges"] == ["130.211.0.0/22", "35.191.0.0/16"]
-    assert lb["allows"] == [{"protocol": "tcp", "ports": ["80"]}]
+    assert lb["allows"] == [{"protocol": "tcp", "ports": ["8080"]}]
     for rule in rules.values():
         assert rule.inputs["logConfig"] == {"metadata": "INCLUDE_ALL_METADATA"}
         if "0.0.0.0/0" in rule.inputs.get("sourceRanges", []):

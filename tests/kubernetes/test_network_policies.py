@@ -26,7 +26,7 @@ def test_app_policy(plan) -> None:
         "ingress": [
             {
                 "from": [APP, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
-                "ports": [{"protocol": "TCP", "port": 80}],
+                "ports": [{"protocol": "TCP", "port": 8080}],
             }
         ],
     }
@@ -75,7 +75,7 @@ def test_egress_only_to_dns_database_redis_and_app_pods(plan) -> None:
                 "to": [{"podSelector": {"matchLabels": {"role": "cache"}}}, {"ipBlock": {"cidr": "10.0.0.0/16"}}],
                 "ports": [{"protocol": "TCP", "port": 6379}],
             },
-            {"to": [APP], "ports": [{"protocol": "TCP", "port": 80}]},
+            {"to": [APP], "ports": [{"protocol": "TCP", "port": 8080}]},
         ],
     }
 

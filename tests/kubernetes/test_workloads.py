@@ -53,8 +53,8 @@ def test_probes_scrape_annotations_and_security_contexts(plan) -> None:
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["automountServiceAccountToken"] is False
         for container in pod["containers"]:
-            assert container["livenessProbe"] == {"httpGet": {"path": "/live", "port": 80}}
-            assert container["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 80}}
+            assert container["livenessProbe"] == {"httpGet": {"path": "/live", "port": 8080}}
+            assert container["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 8080}}
             assert {"name": "metrics", "containerPort": 9090} in container["ports"]
             assert container["securityContext"] == {
                 "runAsNonRoot": True,
@@ -83,7 +83,7 @@ def test_services_select_the_active_colour(plan, active: str, override: tuple[st
     for service in p.of_type(SERVICE):
         assert spec(service)["selector"] == {"role": "app", "tier": service.name, "color": active}
         assert spec(service)["type"] == "ClusterIP"
-        assert spec(service)["ports"] == [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}]
+        assert spec(service)["ports"] == [{"name": "http", "port": 8080, "targetPort": 8080, "protocol": "TCP"}]
     assert p.outputs["kubernetes_service_names"].value == {"web": "web", "api": "api"}
     assert p.outputs["kubernetes_namespace"].value == "platform-prod"
 

@@ -15,13 +15,13 @@ from typing import Any
 import boto3
 import pytest
 
-from components.config import BackupConfig, PlatformConfig
+from components.config import BackupConfig, profile
 from infractl import cli, errors
 from infractl.ops import backups
 from tests.ops.conftest import DR_REGION, REGION
 
 pytestmark = pytest.mark.usefixtures("aws")
-PROD = PlatformConfig.model_validate({"environment": "prod"}).backup
+PROD = profile("prod").backup
 DR_VAULT_ARN = f"arn:aws:backup:{DR_REGION}:123456789012:backup-vault:platform-prod-dr"
 
 
@@ -86,7 +86,7 @@ def test_prod_backups_as_spec_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_missing_rules_and_copies_fail_with_a_table(capsys: pytest.CaptureFixture[str]) -> None:
-    staging = PlatformConfig.model_validate({"environment": "staging"}).backup
+    staging = profile("staging").backup
     make_vault(plan_rules(staging, copy_to=None))  # daily only, no DR copy action
     database(REGION)
     assert verify("--dr-region", DR_REGION) == errors.EXIT_FAILED
@@ -98,7 +98,7 @@ def test_missing_rules_and_copies_fail_with_a_table(capsys: pytest.CaptureFixtur
 
 
 def test_staging_expects_only_the_daily_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    staging = PlatformConfig.model_validate({"environment": "staging"}).backup
+    staging = profile("staging").backup
     make_vault(plan_rules(staging, copy_to=None))
     database(REGION)
     assert verify("--environment", "staging") == errors.EXIT_OK, capsys.readouterr().out

@@ -365,7 +365,7 @@ def sized(type_: str, size: str) -> dict[str, Any]:
 
 def default_sizes(environment: str) -> list[tuple[str, str]]:
     """The sizes the program's Azure defaults give an environment: scale sets, PostgreSQL and Redis."""
-    azure = config.parse({"environment": environment, "clouds": ["azure"]}).azure
+    azure = config.profile(environment).azure
     family = "P" if azure.redis_sku == "Premium" else "C"
     return [
         *((VMSS, size) for size in azure.vm_sizes.values()),
@@ -394,7 +394,7 @@ def test_allowed_sizes_fit_the_azure_defaults(environment: str) -> None:
 
 
 def test_azure_tls_policy_default_is_allowed() -> None:
-    assert config.parse({"environment": "prod"}).azure.tls_policy in defaults.AZURE_TLS13_POLICIES
+    assert config.profile("prod").azure.tls_policy in defaults.AZURE_TLS13_POLICIES
 
 
 def _azure_tokens() -> set[str]:

@@ -15,7 +15,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_environment_defaults_match_program(environment: str) -> None:
-    settings = config.parse({"environment": environment})
+    settings = config.profile(environment)
     expected = defaults.ENVIRONMENTS[environment]
     assert expected["minAppRetentionDays"] == settings.logging.app_retention_days
     assert expected["minAuditRetentionDays"] == settings.logging.audit_retention_days
@@ -25,7 +25,7 @@ def test_environment_defaults_match_program(environment: str) -> None:
 
 
 def test_spec_numbers_match_program() -> None:
-    settings = config.parse({"environment": "prod"})
+    settings = config.profile("prod")
     for tier, caps in defaults.TIERS.items():
         scaling = settings.compute.tier(tier)  # type: ignore[arg-type]
         assert caps == {"maxSize": scaling.max_size, "cpu": scaling.cpu, "memory": scaling.memory}

@@ -64,6 +64,9 @@ class RollbackConfig(Model):
     window_seconds: int = Field(60, ge=60, le=3600, multiple_of=60)
     evaluation_periods: int = Field(1, ge=1, le=10)
     poll_seconds: int = Field(10, ge=1, le=300)
+    # The application's gauge of database connections in use, scraped from compute.metricsPath; the pool is
+    # exhausted when it reaches app.databasePoolSize.
+    pool_in_use_metric: str = Field("database_pool_connections_in_use", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
     @model_validator(mode="after")
     def _detection_fits_the_rollback_budget(self) -> RollbackConfig:

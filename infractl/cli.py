@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import plan, policy
+from . import plan, policy, provider_inputs
 from .errors import EXIT_USAGE, UsageError
 from .ops import backups, bootstrap, failover, shift
 
-COMMANDS = (plan, policy, shift, backups, failover, bootstrap)
+COMMANDS = (plan, policy, provider_inputs, shift, backups, failover, bootstrap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

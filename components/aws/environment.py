@@ -13,6 +13,7 @@ from .alarms import Alarms
 from .alerting import Alerting
 from .audit import AuditTrail
 from .backup import Backups
+from .boot import Credential
 from .cache import Cache
 from .compute import Compute
 from .database import Database
@@ -70,6 +71,16 @@ class AwsEnvironment(pulumi.ComponentResource):
         queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
         flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
         load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, network=network, opts=child)
+        # Where the application finds its data stores and queue, on the instances and on Kubernetes alike.
+        services: dict[str, pulumi.Input[str]] = {
+            "DATABASE_HOST": database.instance.address,
+            "DATABASE_PORT": str(cfg.database.port),
+            "DATABASE_NAME": cfg.database.name,
+            "DATABASE_USER": cfg.database.username,
+            "REDIS_HOST": cache.replication_group.primary_endpoint_address,
+            "REDIS_PORT": str(cfg.cache.port),
+            "WORKER_QUEUE_URL": queue.queue.url,
+        }
         compute = Compute(
             "compute",
             cfg,
@@ -78,19 +89,15 @@ class AwsEnvironment(pulumi.ComponentResource):
             load_balancer=load_balancer,
             queue=queue,
             app_logs=app_logs,
-            secret_arns=[secrets.database_secret_arn, secrets.cache_secret_arn, secrets.jwt_secret_arn],
+            credentials={
+                "DATABASE_PASSWORD": Credential(secrets.database_secret_arn, "password"),
+                "REDIS_AUTH_TOKEN": Credential(secrets.cache_secret_arn),
+                "JWT_SIGNING_KEY": Credential(secrets.jwt_secret_arn),
+            },
             flags=flags,
-            service_env={
+            endpoints={
                 "AWS_REGION": cfg.aws.region,
-                "DATABASE_HOST": database.instance.address,
-                "DATABASE_PORT": str(cfg.database.port),
-                "DATABASE_NAME": cfg.database.name,
-                "DATABASE_SECRET_ARN": secrets.database_secret_arn,
-                "REDIS_HOST": cache.replication_group.primary_endpoint_address,
-                "REDIS_PORT": str(cfg.cache.port),
-                "REDIS_AUTH_SECRET_ARN": secrets.cache_secret_arn,
-                "JWT_SECRET_ARN": secrets.jwt_secret_arn,
-                "WORKER_QUEUE_URL": queue.queue.url,
+                **services,
                 "APPCONFIG_APPLICATION_ID": flags.application.id,
                 "APPCONFIG_ENVIRONMENT_ID": flags.environment.environment_id,
                 "APPCONFIG_PROFILE_ID": flags.profile.configuration_profile_id,
@@ -173,15 +180,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             dr_backup_vault_name=backups.dr_vault.name if backups and backups.dr_vault else None,
             dr_config_bucket_name=config_bucket.replica.bucket if config_bucket.replica else None,
             workload=WorkloadSettings(
-                env={
-                    "DATABASE_HOST": database.instance.address,
-                    "DATABASE_PORT": str(cfg.database.port),
-                    "DATABASE_NAME": cfg.database.name,
-                    "DATABASE_USER": cfg.database.username,
-                    "REDIS_HOST": cache.replication_group.primary_endpoint_address,
-                    "REDIS_PORT": str(cfg.cache.port),
-                    "WORKER_QUEUE_URL": queue.queue.url,
-                },
+                env=services,
                 secrets={
                     "DATABASE_PASSWORD": secrets.database_password,
                     "REDIS_AUTH_TOKEN": secrets.cache_auth_token,

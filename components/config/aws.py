@@ -103,6 +103,9 @@ class AwsConfig(Model):
     # ElastiCache's weekly maintenance window (UTC, ddd:hh:mm-ddd:hh:mm, at least 60 minutes). Pinned, so it
     # never lands on the daily snapshot window (cache.snapshotWindow), which ElastiCache refuses.
     cache_maintenance_window: str = "sun:06:00-sun:07:00"
+    # How long a new instance may take to install its container runtime, pull the release and pass the load
+    # balancer's health check (5 x 30 s once the app answers) before Auto Scaling judges it by that check.
+    health_check_grace_seconds: int = Field(600, ge=60, le=7200)
 
     _check_region = field_validator("region", "dr_region")(region_validator(AWS_REGIONS, "AWS region"))
 

@@ -24,6 +24,7 @@ from .load_balancer import BlueGreenLoadBalancer
 from .logs import AppLogs
 from .network import Network
 from .queue import WorkQueue
+from .rollback import RollbackAlarms
 from .secrets import AppSecrets
 from .storage import ConfigBucket
 
@@ -143,6 +144,15 @@ class AwsEnvironment(pulumi.ComponentResource):
             replica=replica,
             opts=child,
         )
+        rollback = RollbackAlarms(
+            "rollback",
+            cfg,
+            alerting=alerting,
+            load_balancer=load_balancer,
+            compute=compute,
+            app_logs=app_logs,
+            opts=child,
+        )
         roles = AccessRoles("access", cfg, opts=child)
 
         self.outputs = EnvironmentOutputs(
@@ -173,6 +183,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.application.id,
             access_role_ids={role: r.arn for role, r in roles.roles.items()},
             releases=application.releases_output(cfg),
+            rollback_alarm_ids={color: [alarm.name for alarm in alarms] for color, alarms in rollback.alarms.items()},
             backup_vault_name=backups.vault.name if backups else None,
             dr_region=cfg.aws.dr_region if dr is not None else None,
             dr_database_endpoint=replica.instance.address if replica else None,

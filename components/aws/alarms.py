@@ -1,10 +1,11 @@
 """CloudWatch alarms for every signal of SPEC.md's alarm table, routed by severity, and one dashboard.
 
 The alarms are a declarative table (``Rule``: what to measure, threshold, window, severity)
-built from ``cfg.alarms``; one function turns each row into a MetricAlarm notifying its
-severity's topic on ALARM and OK. Warning levels go to ``medium`` (operations), critical
-levels to ``critical`` (paging). Signals CloudWatch cannot alarm on directly use events:
-database down (RDS event subscription) and failed backup jobs (EventBridge).
+built from ``cfg.alarms``; one function (``metric_alarm``, which the rollback alarms share)
+turns each row into a MetricAlarm notifying its severity's topic on ALARM and OK. Warning
+levels go to ``medium`` (operations), critical levels to ``critical`` (paging). Signals
+CloudWatch cannot alarm on directly use events: database down (RDS event subscription),
+database storage under storage autoscaling and failed backup jobs (EventBridge).
 
 The replica lives in the DR region, and CloudWatch alarms notify only topics of their own
 region, so its lag alarm's state changes travel over EventBridge to this region's topic.

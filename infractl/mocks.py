@@ -434,7 +434,27 @@ def _gcp_regional(kind: str) -> Any:
     }
 
 
+# Service agents' domains by API, as ``services identity create`` answers (service-<number>@<domain>).
+_GCP_SERVICE_AGENTS = {
+    "sqladmin.googleapis.com": "gcp-sa-cloud-sql",
+    "redis.googleapis.com": "cloud-redis",
+    "secretmanager.googleapis.com": "gcp-sa-secretmanager",
+    "pubsub.googleapis.com": "gcp-sa-pubsub",
+    "parametermanager.googleapis.com": "gcp-sa-pm",
+    "monitoring.googleapis.com": "gcp-sa-monitoring-notification",
+    "backupdr.googleapis.com": "gcp-sa-backupdr",
+}
+
+
+def _gcp_service_identity(physical: str, inputs: dict, project: str, region: str) -> dict:
+    service = str(inputs.get("service", ""))
+    domain = _GCP_SERVICE_AGENTS[service]
+    email = f"service-{GCP_PROJECT_NUMBER}@{domain}.iam.gserviceaccount.com"
+    return {"id": f"projects/{project}/services/{service}", "email": email, "member": f"serviceAccount:{email}"}
+
+
 _GCP_EXTRAS = {
+    "gcp:projects/serviceIdentity:ServiceIdentity": _gcp_service_identity,
     "gcp:compute/network:Network": _gcp_path("networks", "name", "global"),
     "gcp:compute/subnetwork:Subnetwork": _gcp_path("subnetworks", "name", "region"),
     "gcp:compute/backendService:BackendService": _gcp_path("backendServices", "name", "global"),
@@ -474,6 +494,11 @@ _GCP_EXTRAS = {
     "gcp:storage/bucket:Bucket": lambda p, i, project, r: {"id": p, "url": f"gs://{p}"},
 }
 _GCP_CALLS = {
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": lambda a: {
+        "emailAddress": f"service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+        "member": f"serviceAccount:service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+        "project": a.get("project"),
+    },
     "gcp:organizations/getProject:getProject": lambda a: {
         "number": GCP_PROJECT_NUMBER,
         "projectId": a.get("projectId", "platform-example"),

@@ -20,7 +20,7 @@ from .keys import Keys
 from .load_balancer import BlueGreenLoadBalancer
 from .logs import AppLogs
 from .network import POSTGRES_PORT, Network
-from .project import ServiceAgents
+from .project import ProjectServices
 from .queue import WorkQueue
 from .secrets import AppSecrets
 from .storage import ConfigBucket
@@ -33,11 +33,15 @@ class GcpEnvironment(pulumi.ComponentResource):
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:gcp:Environment", cfg.name(), None, opts)
+        agents = ProjectServices("project", cfg, opts=pulumi.ResourceOptions(parent=self))
+        # Every other resource uses this provider, so none is created before the APIs and agents exist.
         provider = gcp.Provider(
-            "gcp", project=cfg.gcp.project, region=cfg.gcp.region, opts=pulumi.ResourceOptions(parent=self)
+            "gcp",
+            project=cfg.gcp.project,
+            region=cfg.gcp.region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=agents.ready),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"gcp": provider})
-        agents = ServiceAgents(cfg, provider)
 
         keys = Keys("keys", cfg, agents, opts=child)
         network = Network("network", cfg, opts=child)

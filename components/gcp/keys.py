@@ -13,7 +13,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
-from .project import SECONDS_PER_DAY, ServiceAgents, gcp_labels
+from .project import SECONDS_PER_DAY, ProjectServices, gcp_labels
 
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 # Service agents that encrypt with the data key in each region.
@@ -37,7 +37,7 @@ class Keys(pulumi.ComponentResource):
     grants: list[gcp.kms.CryptoKeyIAMMember]
 
     def __init__(
-        self, name: str, cfg: PlatformConfig, agents: ServiceAgents, opts: pulumi.ResourceOptions | None = None
+        self, name: str, cfg: PlatformConfig, agents: ProjectServices, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("platform:gcp:Keys", name, None, opts)
         self._cfg = cfg

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
+from ..config.gcp import cloud_sql_retained_backups
 from .keys import Keys
 from .network import Network
 from .project import gcp_labels
@@ -92,7 +93,7 @@ class Database(pulumi.ComponentResource):
                     "point_in_time_recovery_enabled": True,
                     "transaction_log_retention_days": db.backup_retention_days,
                     "backup_retention_settings": {
-                        "retained_backups": backup.daily_retention_days if backup.enabled else db.backup_retention_days,
+                        "retained_backups": cloud_sql_retained_backups(cfg),
                         "retention_unit": "COUNT",
                     },
                 },

@@ -442,7 +442,6 @@ _GCP_SERVICE_AGENTS = {
     "pubsub.googleapis.com": "gcp-sa-pubsub",
     "parametermanager.googleapis.com": "gcp-sa-pm",
     "monitoring.googleapis.com": "gcp-sa-monitoring-notification",
-    "backupdr.googleapis.com": "gcp-sa-backupdr",
 }
 
 

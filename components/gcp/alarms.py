@@ -36,7 +36,6 @@ LOG_METRICS = {
     "backup-failed": (
         '(resource.type="cloudsql_database" AND protoPayload.methodName:"backup" AND severity>=ERROR)'
         ' OR (resource.type="storage_transfer_job" AND severity>=ERROR)'
-        ' OR (logName:"backupdr.googleapis.com" AND severity>=ERROR)'
     ),
 }
 

@@ -1,9 +1,11 @@
 """Cloud SQL for PostgreSQL 14: private IP only, CMEK, TLS-only, slow queries logged, PITR.
 
 Prod runs REGIONAL (a standby in another zone) with deletion protection, keeps its backups in
-the DR region and has a cross-region read replica there (what failover promotes). The automated
-backups keep the daily retention of the backup plan (or the database's own retention where the
-environment has no plan); the point-in-time window is ``database.backupRetentionDays``.
+the DR region and has a cross-region read replica there (what failover promotes). Backups are
+Cloud SQL's standard automated backups, the option that supports CMEK and a custom (DR) region:
+one a day, ``backup.dailyRetentionDays`` of them (the database's own retention where backups are
+off); the point-in-time window, ``database.backupRetentionDays``, covers SPEC's hourly backups (any
+second of the last 7 days, not only each hour).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .alerting import Alerting
-from .backup import Backups
+from .backup import ConfigArchive
 from .cache import Cache
 from .compute import Compute
 from .database import Database
@@ -78,9 +78,9 @@ class GcpEnvironment(pulumi.ComponentResource):
         )
         load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, compute, opts=child)
         config_bucket = ConfigBucket("config", cfg, keys, opts=child)
-        backups = (
-            Backups("backup", cfg, keys, database.instance, config_bucket.bucket, opts=child)
-            if cfg.backup.enabled
+        archive = (
+            ConfigArchive("config-archive", cfg, keys, config_bucket.bucket, opts=child).archive
+            if cfg.backup.config_retention_days
             else None
         )
         Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
@@ -115,13 +115,12 @@ class GcpEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.parameter.id,
             access_role_ids={role: r.name for role, r in roles.roles.items()},
             releases=application.releases_output(cfg),
-            backup_vault_name=backups.vault.backup_vault_id if backups else None,
+            # Cloud SQL keeps the database's backups with the instance: `gcloud sql backups list --instance <this>`.
+            backup_vault_name=database.instance.name if cfg.backup.enabled else None,
             dr_region=cfg.gcp.dr_region if cfg.disaster_recovery.enabled else None,
             dr_database_endpoint=replica.private_ip_address if replica else None,
             dr_database_id=replica.name if replica else None,
-            dr_backup_vault_name=backups.archive.name
-            if backups and backups.archive and cfg.backup.copy_to_dr
-            else None,
+            dr_backup_vault_name=archive.name if archive and cfg.backup.copy_to_dr else None,
             dr_config_bucket_name=config_bucket.replica.name if config_bucket.replica else None,
             workload=WorkloadSettings(
                 env={

@@ -1,7 +1,7 @@
 """Cloud KMS: key rings per region and the crypto keys every data store encrypts with (CMEK).
 
-The data key encrypts Cloud SQL, Memorystore, disks, buckets, secrets, topics, parameters and
-backups; the logs key encrypts the log buckets. A CMEK key must live in its data's region, so
+The data key encrypts Cloud SQL (and its backups), Memorystore, disks, buckets, secrets, topics and
+parameters; the logs key encrypts the log buckets. A CMEK key must live in its data's region, so
 prod (with DR) has a second ring in the DR region. Each service agent gets encrypt/decrypt on
 the keys it uses, and nothing else. Keys rotate every ``security.keyRotationDays`` (Cloud KMS
 allows down to 1 day, so SPEC.md's 30 days applies as is).
@@ -25,7 +25,6 @@ DATA_KEY_USERS = (
     "secret-manager",
     "pubsub",
     "parameter-manager",
-    "backup-dr",
 )
 
 

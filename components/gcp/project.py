@@ -42,7 +42,6 @@ APIS = (
     "storage.googleapis.com",
     "storagetransfer.googleapis.com",
     "dns.googleapis.com",
-    "backupdr.googleapis.com",
 )
 
 
@@ -65,7 +64,6 @@ AGENTS = {
     "monitoring-notification": Agent(
         "monitoring.googleapis.com", "gcp-sa-monitoring-notification", True, "roles/monitoring.notificationServiceAgent"
     ),
-    "backup-dr": Agent("backupdr.googleapis.com", "gcp-sa-backupdr", True, "roles/backupdr.serviceAgent"),
     "compute": Agent("compute.googleapis.com", "compute-system", False),  # made when the Compute API is enabled
 }
 STORAGE_AGENT = "storage"  # made by the first lookup of the project's storage service account

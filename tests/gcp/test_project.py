@@ -27,7 +27,6 @@ API_OF_MODULE = {
     "serviceaccount": "iam",
     "dns": "dns",
     "projects": "cloudresourcemanager",
-    "backupdisasterrecovery": "backupdr",
 }
 API_OF_TYPE = {
     "gcp:storage/transferJob:TransferJob": "storagetransfer",

@@ -43,6 +43,8 @@ def group_names() -> list[tuple[str, Tier, str | None]]:
 
 class Compute(pulumi.ComponentResource):
     health_check: gcp.compute.HealthCheck
+    health_checked: frozenset[str]  # groups the load balancer health-checks and MIG autohealing watches
+    tiers: dict[str, Tier]
     templates: dict[str, gcp.compute.InstanceTemplate]
     groups: dict[str, gcp.compute.RegionInstanceGroupManager]
     autoscalers: dict[str, gcp.compute.RegionAutoscaler]
@@ -87,6 +89,8 @@ class Compute(pulumi.ComponentResource):
             opts=child,
         )
         self.templates, self.groups, self.autoscalers = {}, {}, {}
+        self.tiers = {key: tier for key, tier, _ in group_names()}
+        self.health_checked = frozenset(key for key, tier in self.tiers.items() if tier in POOLED_TIERS)
         for key, tier, color in group_names():
             labels = gcp_labels(cfg, tier, tier=tier, **({"color": color} if color else {}))
             metadata = pulumi.Output.json_dumps({**cfg.app.as_env(), **service_env, "TIER": tier})
@@ -140,6 +144,16 @@ class Compute(pulumi.ComponentResource):
         self, key: str, template: gcp.compute.InstanceTemplate, labels: dict[str, str]
     ) -> gcp.compute.RegionInstanceGroupManager:
         cfg = self._cfg
+        # The worker serves no traffic and has no health check: autohealing would recreate it forever; its
+        # container restarts under systemd and the group recreates a VM that stops.
+        healing: Any = (
+            {
+                "health_check": self.health_check.id,
+                "initial_delay_sec": cfg.compute.instance_warmup_seconds,
+            }
+            if key in self.health_checked
+            else None
+        )
         return gcp.compute.RegionInstanceGroupManager(
             key,
             name=cfg.name(key),
@@ -147,15 +161,14 @@ class Compute(pulumi.ComponentResource):
             region=cfg.gcp.region,
             versions=[{"name": "current", "instance_template": template.self_link_unique}],
             named_ports=[{"name": HTTP_PORT_NAME, "port": cfg.compute.app_port}],
-            auto_healing_policies={
-                "health_check": self.health_check.id,
-                "initial_delay_sec": cfg.compute.instance_warmup_seconds,
-            },
+            auto_healing_policies=healing,
+            # Surge first and take nothing out of service: percentages apply to groups of 10 or more, and a
+            # regional group's fixed values must be 0 or at least its zone count.
             update_policy={
                 "type": "PROACTIVE",
                 "minimal_action": "REPLACE",
                 "max_surge_fixed": REGIONAL_ZONES,
-                "max_unavailable_percent": 100 - cfg.compute.refresh_min_healthy_percent,
+                "max_unavailable_fixed": 0,
             },
             all_instances_config={"labels": labels},
             opts=pulumi.ResourceOptions(parent=self),

@@ -59,13 +59,24 @@ def test_regional_groups_roll_out_and_autoheal(plan, stack):
     p = gcp_plan(plan, stack)
     groups = named(p, COMPUTE, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager")
     assert set(groups) == GROUPS
+    health_check = p.named("gcp:compute/healthCheck:HealthCheck", "app")
+    assert health_check.inputs["httpHealthCheck"] == {"port": 8080, "requestPath": "/health"}
     for name, group in groups.items():
         assert group.inputs["region"] == "us-central1"
         assert group.inputs["namedPorts"] == [{"name": "http", "port": 8080}]
+        # Surge first, nothing taken out of service (percentages apply only to groups of 10 or more).
+        assert group.inputs["updatePolicy"] == {
+            "type": "PROACTIVE",
+            "minimalAction": "REPLACE",
+            "maxSurgeFixed": 3,
+            "maxUnavailableFixed": 0,
+        }
+        if name == "worker":  # serves no traffic: autohealing on an HTTP check would recreate it forever
+            assert "autoHealingPolicies" not in group.inputs
+            continue
+        assert group.inputs["allInstancesConfig"]["labels"]["color"] == name.split("-")[1]
         assert group.inputs["autoHealingPolicies"]["initialDelaySec"] == 120
-        assert group.inputs["updatePolicy"]["maxUnavailablePercent"] == 10  # 90 % stays in service
-        if name != "worker":
-            assert group.inputs["allInstancesConfig"]["labels"]["color"] == name.split("-")[1]
+        assert group.property_dependencies["autoHealingPolicies"] == [health_check.urn]
 
 
 @pytest.mark.parametrize("stack", STACKS)

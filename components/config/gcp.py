@@ -79,6 +79,10 @@ class GcpConfig(Model):
     redis_version: Literal["REDIS_7_0", "REDIS_7_2"] = "REDIS_7_2"  # Memorystore's 7.x versions
     ssl_policy_profile: Literal["MODERN", "RESTRICTED"] = "RESTRICTED"
     domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    # The Cloud DNS managed zone (its name, in dnsProject or else project) that serves domainName: the
+    # load balancer's A record goes there, which the Google-managed certificate needs before it turns ACTIVE.
+    dns_zone: str = Field("platform-example-com", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    dns_project: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     group_emails: dict[
         Literal["admin", "developer", "viewer"], list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]]
     ] = {}

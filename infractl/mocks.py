@@ -470,6 +470,8 @@ _GCP_EXTRAS = {
     "gcp:serviceaccount/account:Account": lambda p, i, project, r: {
         "email": f"{i.get('accountId')}@{project}.iam.gserviceaccount.com",
         "member": f"serviceAccount:{i.get('accountId')}@{project}.iam.gserviceaccount.com",
+        "id": f"projects/{project}/serviceAccounts/{i.get('accountId')}@{project}.iam.gserviceaccount.com",
+        "name": f"projects/{project}/serviceAccounts/{i.get('accountId')}@{project}.iam.gserviceaccount.com",
     },
     "gcp:secretmanager/secret:Secret": _gcp_path("secrets", "secretId", full_name=True),
     "gcp:pubsub/topic:Topic": _gcp_path("topics", "name"),

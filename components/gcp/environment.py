@@ -84,7 +84,7 @@ class GcpEnvironment(pulumi.ComponentResource):
             else None
         )
         Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
-        roles = AccessRoles("access", cfg, opts=child)
+        roles = AccessRoles("access", cfg, network.app_account, opts=child)
 
         replica = database.replica
         self.outputs = EnvironmentOutputs(

@@ -73,3 +73,19 @@ def test_groups_from_config_are_bound_to_their_role(plan):
     }
     assert bindings["viewer-1"].inputs["role"] == "projects/platform-example/roles/platform_prod_viewer"
     assert not named(gcp_plan(plan, "prod"), ACCESS, "gcp:projects/iAMMember:IAMMember")
+
+
+def test_deployers_may_act_as_the_app_account_only(plan):
+    """Project-wide actAs would let a developer start a VM as any account in the project."""
+    p = gcp_plan(plan, "prod", 'gcp.groupEmails={"developer":["dev@example.com"],"viewer":["v@example.com"]}')
+    roles = named(p, ACCESS, "gcp:projects/iAMCustomRole:IAMCustomRole")
+    assert not any("iam.serviceAccounts.actAs" in r.inputs["permissions"] for r in roles.values())
+    act_as = named(p, ACCESS, "gcp:serviceaccount/iAMMember:IAMMember")
+    assert set(act_as) == {"developer-0-act-as-app"}  # viewers deploy nothing
+    grant = act_as["developer-0-act-as-app"]
+    app = p.named("gcp:serviceaccount/account:Account", "app")
+    assert (grant.inputs["role"], grant.inputs["member"]) == ("roles/iam.serviceAccountUser", "group:dev@example.com")
+    assert grant.property_dependencies["serviceAccountId"] == [app.urn]
+    assert grant.inputs["serviceAccountId"] == (
+        "projects/platform-example/serviceAccounts/platform-prod-app@platform-example.iam.gserviceaccount.com"
+    )

@@ -116,6 +116,9 @@ class RealisticMocks(pulumi.runtime.Mocks):
                     "tenantId": system["tenantId"],
                 }
             return resource_id, {**state, **(extra(args.name, inputs) if extra else {})}
+        if args.typ == "random:index/randomId:RandomId":  # random bytes, stable per name and keepers
+            digest = _digest(args.name, str(sorted(dict(inputs.get("keepers") or {}).items())), length=32)
+            return physical, {"name": physical, **inputs, "hex": digest[: 2 * int(inputs.get("byteLength", 8))]}
         if package == "gcp":
             provider = self._provider_inputs.get((args.provider or "").rsplit("::", 1)[0], {})
             project = str(inputs.get("project") or provider.get("project") or "platform-example")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.gcp.support import gcp_plan, named
 
 ACCESS = "platform:gcp:AccessRoles"
 VERSION = "gcp:parametermanager/regionalParameterVersion:RegionalParameterVersion"
+RANDOM_ID = "random:index/randomId:RandomId"
 
 
 def _cfg(stack: str) -> PlatformConfig:
@@ -26,9 +28,14 @@ def test_flags_are_a_cmek_json_parameter(plan, stack):
     parameter = p.named("gcp:parametermanager/regionalParameter:RegionalParameter", "flags").inputs
     assert parameter["format"] == "JSON" and parameter["location"] == "us-central1"
     assert parameter["kmsKey"].endswith(f"/cryptoKeys/platform-{stack}-data")
-    version = p.named(VERSION, "flags").inputs
-    assert version["parameterData"] == "[secret]"  # the provider treats parameter data as sensitive
-    assert version["parameterVersionId"] == "v-" + hashlib.sha256(flags_document(_cfg(stack)).encode()).hexdigest()[:12]
+    version = p.named(VERSION, "flags")
+    assert version.inputs["parameterData"] == "[secret]"  # the provider treats parameter data as sensitive
+    version_id = p.named(RANDOM_ID, "flags-version")
+    assert version_id.inputs["keepers"] == {
+        "document": hashlib.sha256(flags_document(_cfg(stack)).encode()).hexdigest()
+    }
+    assert version.property_dependencies["parameterVersionId"] == [version_id.urn]
+    assert re.fullmatch(r"v-[0-9a-f]{16}", version.inputs["parameterVersionId"])
 
 
 def test_flags_document_carries_spec_fields_and_rollout():
@@ -42,11 +49,12 @@ def test_flags_document_carries_spec_fields_and_rollout():
     assert document["rollout"] == {"minutes": 30, "growthPercent": 10}
 
 
-def test_a_flag_change_is_a_new_version(plan):
+def test_a_flag_change_is_a_new_version_and_the_old_one_is_kept(plan):
     before = gcp_plan(plan, "dev")
     after = gcp_plan(plan, "dev", "featureFlags.flags.REAL_TIME_ALERTS.rolloutPercentage=25")
     old, new = (p.named(VERSION, "flags").inputs["parameterVersionId"] for p in (before, after))
-    assert old != new
+    assert old != new  # versions are immutable: the change replaces the version resource...
+    assert after.named(VERSION, "flags").retain_on_delete  # ...and the replaced version stays for rollback
 
 
 @pytest.mark.parametrize("stack", STACKS)

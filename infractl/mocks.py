@@ -427,6 +427,15 @@ def _gcp_redis(physical: str, inputs: dict, project: str, region: str) -> dict:
         "port": 6378 if tls else 6379,
         "authString": _digest(physical, "auth", length=36),
         "readEndpoint": _gcp_ip(physical + "-read") if readable else "",
+        "serverCaCerts": [
+            {
+                "cert": f"-----BEGIN CERTIFICATE-----\n{_digest(physical, 'ca', length=64)}\n-----END CERTIFICATE-----",
+                "serialNumber": "0",
+                "sha1Fingerprint": _digest(physical, "ca", length=40),
+            }
+        ]
+        if tls
+        else [],
     }
 
 

@@ -3,9 +3,13 @@
 Web and api run one group per colour (blue and green), each behind its own backend service, so
 the URL map's weights decide which colour serves; both colours stay at their minimum size so a
 rollback only moves weights. Each group has its own instance template (shielded VM, CMEK boot
-disk, no external IP, OS Login), so one colour can run a new release while the other keeps the
-old. Each tier scales on SPEC.md's signal: web on CPU, api on load-balancer requests per
-instance, worker on undelivered Pub/Sub messages per instance.
+disk, no external IP, OS Login) carrying its colour's release (``blueGreen.releases``; the worker
+runs the active colour's): the image, the container's environment (``application.environment``
+plus the service endpoints) and the names of the Secret Manager secrets it reads at start, which
+``startup.py`` turns into a container under systemd. Changing one colour's release changes only
+that colour's template; a new template (``name_prefix``) is created before the old one is deleted,
+and the group rolls onto it surge-first. Each tier scales on SPEC.md's signal: web on CPU, api on
+load-balancer requests per instance, worker on undelivered Pub/Sub messages per instance.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from ..config import COLORS, TIERS, PlatformConfig, Tier
+from .. import application
+from ..config import COLORS, TIERS, Color, PlatformConfig, Tier
 from .keys import Keys
 from .network import Network
 from .project import gcp_labels
 from .queue import WorkQueue
+from .startup import startup_script
 
 POOLED_TIERS: tuple[Tier, ...] = ("web", "api")  # behind the load balancer, one group per colour
 HTTP_PORT_NAME = "http"
@@ -32,7 +38,7 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 UNHEALTHY_THRESHOLD = 3
 
 
-def group_names() -> list[tuple[str, Tier, str | None]]:
+def group_names() -> list[tuple[str, Tier, Color | None]]:
     """Every group: (key, tier, colour); the worker has no colour."""
     return [
         (f"{tier}-{color}" if tier in POOLED_TIERS else tier, tier, color if tier in POOLED_TIERS else None)
@@ -56,11 +62,12 @@ class Compute(pulumi.ComponentResource):
         network: Network,
         keys: Keys,
         queue: WorkQueue,
-        secrets: Mapping[str, gcp.secretmanager.Secret],
+        credentials: Mapping[str, gcp.secretmanager.Secret],
         service_env: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``service_env`` (endpoints, secret ids) joins the app settings in each instance's metadata."""
+        """``service_env`` (endpoints) joins each container's environment; ``credentials`` (environment
+        variable -> secret) are read from Secret Manager at start, so only the secrets' names are in metadata."""
         super().__init__("platform:gcp:Compute", name, None, opts)
         self._cfg, self._queue = cfg, queue
         child = pulumi.ResourceOptions(parent=self)
@@ -68,10 +75,15 @@ class Compute(pulumi.ComponentResource):
         member = self._account.email.apply(lambda email: f"serviceAccount:{email}")
         for role in PROJECT_ROLES:
             gcp.projects.IAMMember(role.split("/")[-1], project=cfg.gcp.project, role=role, member=member, opts=child)
-        for purpose, secret in secrets.items():
+        for variable, secret in credentials.items():
             gcp.secretmanager.SecretIamMember(
-                purpose, secret_id=secret.id, role="roles/secretmanager.secretAccessor", member=member, opts=child
+                variable.lower().replace("_", "-"),
+                secret_id=secret.id,
+                role="roles/secretmanager.secretAccessor",
+                member=member,
+                opts=child,
             )
+        secret_names = pulumi.Output.json_dumps({variable: secret.id for variable, secret in credentials.items()})
         gcp.pubsub.SubscriptionIAMMember(
             "worker", subscription=queue.subscription.name, role="roles/pubsub.subscriber", member=member, opts=child
         )
@@ -93,7 +105,12 @@ class Compute(pulumi.ComponentResource):
         self.health_checked = frozenset(key for key, tier in self.tiers.items() if tier in POOLED_TIERS)
         for key, tier, color in group_names():
             labels = gcp_labels(cfg, tier, tier=tier, **({"color": color} if color else {}))
-            metadata = pulumi.Output.json_dumps({**cfg.app.as_env(), **service_env, "TIER": tier})
+            metadata: dict[str, pulumi.Input[str]] = {
+                "startup-script": startup_script(cfg, cfg.name(key), tier),
+                "platform-image": application.release(cfg, color).image,
+                "platform-env": pulumi.Output.json_dumps({**application.environment(cfg, tier, color), **service_env}),
+                "platform-secrets": secret_names,
+            }
             self.templates[key] = self._template(key, tier, network, keys, labels, metadata)
             self.groups[key] = self._group(key, self.templates[key], labels)
             self.autoscalers[key] = self._autoscaler(key, tier)
@@ -106,7 +123,7 @@ class Compute(pulumi.ComponentResource):
         network: Network,
         keys: Keys,
         labels: dict[str, str],
-        metadata: pulumi.Output[str],
+        release: Mapping[str, pulumi.Input[str]],
     ) -> gcp.compute.InstanceTemplate:
         cfg = self._cfg
         return gcp.compute.InstanceTemplate(
@@ -131,11 +148,7 @@ class Compute(pulumi.ComponentResource):
                 "enable_integrity_monitoring": True,
             },
             service_account={"email": self._account.email, "scopes": ["cloud-platform"]},
-            metadata={
-                "enable-oslogin": "TRUE",
-                "block-project-ssh-keys": "TRUE",
-                "platform-env": metadata,
-            },
+            metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE", **release},
             labels=labels,
             opts=pulumi.ResourceOptions(parent=self, depends_on=keys.grants),
         )

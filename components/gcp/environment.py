@@ -52,25 +52,31 @@ class GcpEnvironment(pulumi.ComponentResource):
         cache = Cache("cache", cfg, network, keys, secrets, opts=child)
         queue = WorkQueue("queue", cfg, keys, agents, opts=child)
         flags = FeatureFlags("feature-flags", cfg, keys, opts=child)
+        # Where the services are, the same for VMs and pods (pods also get the project from their cluster).
+        endpoints: dict[str, pulumi.Input[str]] = {
+            "DATABASE_HOST": database.instance.private_ip_address,
+            "DATABASE_PORT": str(POSTGRES_PORT),
+            "DATABASE_NAME": cfg.database.name,
+            "DATABASE_USER": cfg.database.username,
+            "REDIS_HOST": cache.instance.host,
+            "REDIS_PORT": cache.instance.port.apply(str),
+            "REDIS_CA_CERT": cache.server_ca,  # Memorystore's server CA (PEM): clients verify TLS against it
+            "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
+        }
         compute = Compute(
             "compute",
             cfg,
             network,
             keys,
             queue,
-            secrets=secrets.secrets,
+            credentials={
+                "DATABASE_PASSWORD": secrets.secrets["database-password"],
+                "REDIS_AUTH_TOKEN": secrets.secrets["cache-auth-string"],
+                "JWT_SIGNING_KEY": secrets.secrets["jwt-signing-key"],
+            },
             service_env={
+                **endpoints,
                 "GOOGLE_CLOUD_PROJECT": cfg.gcp.project,
-                "DATABASE_HOST": database.instance.private_ip_address,
-                "DATABASE_PORT": str(POSTGRES_PORT),
-                "DATABASE_NAME": cfg.database.name,
-                "DATABASE_USER": cfg.database.username,
-                "DATABASE_SECRET_ID": secrets.secrets["database-password"].id,
-                "REDIS_HOST": cache.instance.host,
-                "REDIS_PORT": cache.instance.port.apply(str),
-                "REDIS_AUTH_SECRET_ID": secrets.secrets["cache-auth-string"].id,
-                "JWT_SECRET_ID": secrets.secrets["jwt-signing-key"].id,
-                "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
                 "WORKER_TOPIC_ID": queue.topic.id,
                 "FEATURE_FLAGS_PARAMETER_ID": flags.parameter.id,
             },
@@ -123,15 +129,7 @@ class GcpEnvironment(pulumi.ComponentResource):
             dr_backup_vault_name=archive.name if archive and cfg.backup.copy_to_dr else None,
             dr_config_bucket_name=config_bucket.replica.name if config_bucket.replica else None,
             workload=WorkloadSettings(
-                env={
-                    "DATABASE_HOST": database.instance.private_ip_address,
-                    "DATABASE_PORT": str(POSTGRES_PORT),
-                    "DATABASE_NAME": cfg.database.name,
-                    "DATABASE_USER": cfg.database.username,
-                    "REDIS_HOST": cache.instance.host,
-                    "REDIS_PORT": cache.instance.port.apply(str),
-                    "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
-                },
+                env=endpoints,
                 secrets={
                     "DATABASE_PASSWORD": secrets.database_password,
                     "REDIS_AUTH_TOKEN": cache.instance.auth_string,

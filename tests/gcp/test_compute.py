@@ -10,6 +10,7 @@ from tests.conftest import STACKS
 from tests.gcp.support import gcp_plan, named
 
 COMPUTE = "platform:gcp:Compute"
+TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 GROUPS = {"web-blue", "web-green", "api-blue", "api-green", "worker"}
 
 
@@ -44,13 +45,15 @@ def test_machine_types_per_environment(plan):
         assert templates["api-green"].inputs["machineType"] == api
 
 
-def test_app_settings_reach_the_instances(plan):
+def test_app_settings_and_endpoints_reach_the_container(plan):
     p = gcp_plan(plan, "prod")
-    template = named(p, COMPUTE, "gcp:compute/instanceTemplate:InstanceTemplate")["api-blue"]
+    template = named(p, COMPUTE, TEMPLATE)["api-blue"]
     env = json.loads(template.inputs["metadata"]["platform-env"])
-    assert env["DATABASE_POOL_SIZE"] == "20" and env["TIER"] == "api"
+    assert env["DATABASE_POOL_SIZE"] == "20" and env["DATABASE_TIMEOUT"] == "30000"  # SPEC's names
+    assert (env["PORT"], env["METRICS_PORT"], env["APP_TIER"], env["APP_COLOR"]) == ("8080", "9090", "api", "blue")
     assert env["DATABASE_PORT"] == "5432" and env["REDIS_PORT"] == "6378"
-    assert env["DATABASE_SECRET_ID"].endswith("/secrets/platform-prod-database-password")
+    assert env["DATABASE_HOST"] == p.outputs["gcp_database_endpoint"].value
+    assert env["REDIS_CA_CERT"].startswith("-----BEGIN CERTIFICATE-----")  # Memorystore's server CA, for TLS
     assert env["FEATURE_FLAGS_PARAMETER_ID"].endswith("/parameters/platform-prod-feature-flags")
 
 

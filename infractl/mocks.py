@@ -495,6 +495,10 @@ _GCP_EXTRAS = {
     ),
     "gcp:backupdisasterrecovery/backupVault:BackupVault": _gcp_path("backupVaults", "backupVaultId", "location", True),
     "gcp:backupdisasterrecovery/backupPlan:BackupPlan": _gcp_path("backupPlans", "backupPlanId", "location", True),
+    "gcp:monitoring/alertPolicy:AlertPolicy": lambda p, i, project, r: {
+        "id": f"projects/{project}/alertPolicies/{int(_digest(p, length=12), 16)}",
+        "name": f"projects/{project}/alertPolicies/{int(_digest(p, length=12), 16)}",
+    },
     "gcp:monitoring/notificationChannel:NotificationChannel": lambda p, i, project, r: {
         "id": f"projects/{project}/notificationChannels/{int(_digest(p, length=12), 16)}",
         "name": f"projects/{project}/notificationChannels/{int(_digest(p, length=12), 16)}",

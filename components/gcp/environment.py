@@ -22,6 +22,7 @@ from .logs import AppLogs
 from .network import POSTGRES_PORT, Network
 from .project import ProjectServices
 from .queue import WorkQueue
+from .rollback import RollbackAlarms
 from .secrets import AppSecrets
 from .storage import ConfigBucket
 
@@ -90,6 +91,7 @@ class GcpEnvironment(pulumi.ComponentResource):
             else None
         )
         Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
+        rollback = RollbackAlarms("rollback", cfg, alerting, compute, load_balancer, opts=child)
         roles = AccessRoles("access", cfg, network.app_account, opts=child)
 
         replica = database.replica
@@ -121,6 +123,7 @@ class GcpEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.parameter.id,
             access_role_ids={role: r.name for role, r in roles.roles.items()},
             releases=application.releases_output(cfg),
+            rollback_alarm_ids=rollback.ids,
             # Cloud SQL keeps the database's backups with the instance: `gcloud sql backups list --instance <this>`.
             backup_vault_name=database.instance.name if cfg.backup.enabled else None,
             dr_region=cfg.gcp.dr_region if cfg.disaster_recovery.enabled else None,

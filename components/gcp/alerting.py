@@ -45,6 +45,7 @@ class Alerting(pulumi.ComponentResource):
                 f"alerts-{severity}",
                 name=cfg.name("alerts", severity),
                 kms_key_name=keys.data.id,
+                message_storage_policy=keys.data_region_only,
                 labels={**labels, "severity": severity},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=keys.grants),
             )

@@ -31,6 +31,8 @@ DATA_KEY_USERS = (
 class Keys(pulumi.ComponentResource):
     rings: dict[str, gcp.kms.KeyRing]
     data: gcp.kms.CryptoKey
+    # A Pub/Sub topic encrypted with the (regional) data key stores its messages only in the key's region.
+    data_region_only: gcp.pubsub.TopicMessageStoragePolicyArgsDict
     logs: gcp.kms.CryptoKey
     dr_data: gcp.kms.CryptoKey | None
     grants: list[gcp.kms.CryptoKeyIAMMember]
@@ -50,6 +52,7 @@ class Keys(pulumi.ComponentResource):
             for role, region in regions.items()
         }
         self.grants = []
+        self.data_region_only = {"allowed_persistence_regions": [cfg.gcp.region]}
         self.data = self._key("data", self.rings["primary"], {a: agents.member(a) for a in DATA_KEY_USERS})
         logging_agent = gcp.logging.get_project_cmek_settings_output(
             project=cfg.gcp.project, opts=pulumi.InvokeOutputOptions(parent=self)

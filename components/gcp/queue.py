@@ -38,6 +38,7 @@ class WorkQueue(pulumi.ComponentResource):
                 topic,
                 name=cfg.name(topic),
                 kms_key_name=keys.data.id,
+                message_storage_policy=keys.data_region_only,
                 message_retention_duration=RETENTION,
                 labels=labels,
                 opts=encrypted,

@@ -115,6 +115,9 @@ def test_worker_queue_is_encrypted_with_a_dead_letter_topic(plan):
     p = gcp_plan(plan, "prod")
     topic = p.named("gcp:pubsub/topic:Topic", "worker")
     assert topic.inputs["kmsKeyName"].endswith("/cryptoKeys/platform-prod-data")
+    # Messages stay in the regional key's region (Pub/Sub may otherwise store them in any region).
+    for any_topic in p.of_type("gcp:pubsub/topic:Topic"):
+        assert any_topic.inputs["messageStoragePolicy"] == {"allowedPersistenceRegions": ["us-central1"]}
     subscription = p.named("gcp:pubsub/subscription:Subscription", "worker")
     assert subscription.inputs["deadLetterPolicy"]["maxDeliveryAttempts"] == 5
     assert subscription.inputs["deadLetterPolicy"]["deadLetterTopic"].endswith(

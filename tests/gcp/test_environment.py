@@ -32,11 +32,11 @@ COMMON = {
     "feature_flags_id",
     "access_role_ids",
     "releases",
+    "rollback_alarm_ids",
 }
 BACKUP = {"backup_vault_name"}
 DR = {"dr_region", "dr_database_endpoint", "dr_database_id", "dr_backup_vault_name", "dr_config_bucket_name"}
-ROLLBACK = {"rollback_alarm_ids"}  # contract v2's per-colour rollback signals (GCP fills them)
-EXPECTED = {"dev": COMMON | ROLLBACK, "staging": COMMON | ROLLBACK | BACKUP, "prod": COMMON | ROLLBACK | BACKUP | DR}
+EXPECTED = {"dev": COMMON, "staging": COMMON | BACKUP, "prod": COMMON | BACKUP | DR}
 # Types GCP lets carry labels, and where (the policy pack's required-tags reads the same places).
 LABELLED = {
     "gcp:kms/cryptoKey:CryptoKey": "labels",

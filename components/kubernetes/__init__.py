@@ -18,6 +18,8 @@ def deploy(cfg: PlatformConfig, workload: WorkloadSettings) -> KubernetesOutputs
 
 
 def export(outputs: KubernetesOutputs) -> None:
-    """Stack outputs ``kubernetes_namespace`` and ``kubernetes_service_names`` ({tier: name})."""
+    """Stack outputs ``kubernetes_namespace``, ``kubernetes_service_names`` ({tier: name}) and
+    ``kubernetes_route_name``."""
     pulumi.export("kubernetes_namespace", outputs.namespace)
     pulumi.export("kubernetes_service_names", dict(outputs.service_names))
+    pulumi.export("kubernetes_route_name", outputs.route_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,18 +12,22 @@ import pulumi_kubernetes as k8s
 from ..config import PlatformConfig, Tier
 from ..outputs import WorkloadSettings
 from .app_config import AppConfig
+from .identity import WorkloadIdentity
 from .labels import name_of
 from .namespace import Namespace
 from .network_policies import NetworkPolicies
+from .traffic import Traffic
 from .workloads import Workloads
 
 
 @dataclass(frozen=True)
 class KubernetesOutputs:
-    """What consumers of the cluster deployment read: where it runs and the live Services' names."""
+    """What consumers of the cluster deployment read: where it runs, the live Services' names and the
+    HTTPRoute that weighs the colours."""
 
     namespace: pulumi.Output[str]
     service_names: Mapping[Tier, pulumi.Output[str]]
+    route_name: pulumi.Output[str]
 
 
 class KubernetesEnvironment(pulumi.ComponentResource):
@@ -48,21 +53,41 @@ class KubernetesEnvironment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
 
         namespace = Namespace("namespace", cfg, opts=child)
+        identity = WorkloadIdentity("identity", cfg, namespace=namespace.name, opts=child)
         app_config = AppConfig(
             "app-config", cfg, namespace=namespace.name, env=workload.env, secrets=workload.secrets, opts=child
         )
-        NetworkPolicies("network-policies", cfg, namespace=namespace.name, opts=child)
+        # Egress to the database and cache on the ports the pods are told to use.
+        ports = {
+            key: pulumi.Output.from_input(workload.env.get(key, str(default))).apply(int)
+            for key, default in (("DATABASE_PORT", cfg.database.port), ("REDIS_PORT", cfg.cache.port))
+        }
+        NetworkPolicies(
+            "network-policies",
+            cfg,
+            namespace=namespace.name,
+            service_cidrs=[ipaddress.IPv4Network(cidr) for cidr in workload.service_cidrs],
+            database_port=ports["DATABASE_PORT"],
+            cache_port=ports["REDIS_PORT"],
+            opts=child,
+        )
         workloads = Workloads(
             "workloads",
             cfg,
+            workload,
             namespace=namespace.name,
             config_map=app_config.config_map_name,
             secret=app_config.secret_name,
+            service_account=identity.name,
+            identity_labels=identity.pod_labels,
+            rollout_hash=app_config.rollout_hash,
             opts=child,
         )
+        traffic = Traffic("traffic", cfg, namespace=namespace.name, deployments=workloads.deployments, opts=child)
 
         self.outputs = KubernetesOutputs(
             namespace=namespace.name,
-            service_names={tier: name_of(s.metadata) for tier, s in workloads.services.items()},
+            service_names={tier: name_of(s.metadata) for tier, s in traffic.services.items()},
+            route_name=traffic.route_name,
         )
         self.register_outputs({})

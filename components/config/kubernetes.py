@@ -14,6 +14,7 @@ DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 # A label key: an optional DNS-subdomain prefix and "/", then a name of 63 characters at most.
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"  # GEP-1762: set on in-cluster data planes
 
 
@@ -66,6 +67,24 @@ class GatewayConfig(Model):
         return self.data_plane_namespace or self.namespace, labels
 
 
+class PrometheusConfig(Model):
+    """SPEC.md's scrape (a PodMonitor) and the per-colour rollback alerts (PrometheusRules).
+
+    Off by default: both are Prometheus Operator resources (``monitoring.coreos.com/v1``), whose
+    CRDs a fresh cluster does not have. ``labels`` go on both, so the operator's Prometheus selects
+    them (kube-prometheus-stack selects ``release: <its release name>``). Latency and errors come from
+    the application's request histogram and counter; CPU and memory from cAdvisor and kube-state-metrics.
+    """
+
+    enabled: bool = False
+    labels: dict[str, str] = {"release": "kube-prometheus-stack"}
+    latency_histogram: str = Field("http_request_duration_seconds", pattern=METRIC_NAME)  # in seconds
+    requests_counter: str = Field("http_requests_total", pattern=METRIC_NAME)
+    status_code_label: str = Field("code", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+    _labels = field_validator("labels")(_check_labels)
+
+
 class WorkloadIdentityConfig(Model):
     """The pods' ServiceAccount and the cloud identity it is federated with.
 
@@ -110,6 +129,7 @@ class KubernetesConfig(Model):
     max_surge_percent: int = Field(25, ge=1, le=100)
     service_port: int = Field(80, ge=1, le=65535)  # SPEC.md: app traffic on 80 (Services -> the pods' appPort)
     gateway: GatewayConfig = GatewayConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
     workload_identity: WorkloadIdentityConfig = WorkloadIdentityConfig()
     # Where pods resolve names: kube-dns pods always; NodeLocal DNSCache answers on 169.254.20.10 and,
     # with kube-proxy in iptables mode, on kube-dns's ClusterIP (dnsServiceIp); Cloud DNS for GKE on

@@ -9,25 +9,27 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import PlatformConfig, Tier
+from ..config import Color, PlatformConfig, Tier
 from ..outputs import WorkloadSettings
 from .app_config import AppConfig
 from .identity import WorkloadIdentity
 from .labels import name_of
 from .namespace import Namespace
 from .network_policies import NetworkPolicies
+from .prometheus import PrometheusMonitoring
 from .traffic import Traffic
 from .workloads import Workloads
 
 
 @dataclass(frozen=True)
 class KubernetesOutputs:
-    """What consumers of the cluster deployment read: where it runs, the live Services' names and the
-    HTTPRoute that weighs the colours."""
+    """What consumers of the cluster deployment read: where it runs, the live Services' names, the
+    HTTPRoute that weighs the colours and, with the Prometheus Operator, each colour's rollback alerts."""
 
     namespace: pulumi.Output[str]
     service_names: Mapping[Tier, pulumi.Output[str]]
     route_name: pulumi.Output[str]
+    rollback_alarm_ids: Mapping[Color, list[str]] | None
 
 
 class KubernetesEnvironment(pulumi.ComponentResource):
@@ -84,10 +86,16 @@ class KubernetesEnvironment(pulumi.ComponentResource):
             opts=child,
         )
         traffic = Traffic("traffic", cfg, namespace=namespace.name, deployments=workloads.deployments, opts=child)
+        monitoring = (
+            PrometheusMonitoring("prometheus", cfg, namespace=namespace.name, opts=child)
+            if cfg.kubernetes.prometheus.enabled
+            else None
+        )
 
         self.outputs = KubernetesOutputs(
             namespace=namespace.name,
             service_names={tier: name_of(s.metadata) for tier, s in traffic.services.items()},
             route_name=traffic.route_name,
+            rollback_alarm_ids=monitoring.rollback_alarm_ids if monitoring else None,
         )
         self.register_outputs({})

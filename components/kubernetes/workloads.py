@@ -106,7 +106,7 @@ class Workloads(pulumi.ComponentResource):
                     "metadata": {
                         "labels": {**cfg.tags_for(tier), **selector, "color": running, **self._identity_labels},
                         "annotations": {
-                            # For annotation-based scrapes (the interval is the scrape config's).
+                            # For annotation-based scrapes; the Prometheus Operator uses prometheus.py's PodMonitor.
                             "prometheus.io/scrape": "true",
                             "prometheus.io/port": str(compute.metrics_port),
                             "prometheus.io/path": compute.metrics_path,

@@ -26,6 +26,8 @@ def kubernetes(**values: object) -> dict:
         ({"gateway": {"name": "Platform"}}, "kubernetes.gateway.name"),
         ({"gateway": {"hostnames": ["https://example.com"]}}, "not a DNS name"),
         ({"gateway": {"dataPlaneLabels": {"bad key": "x"}}}, "is not a Kubernetes label"),
+        ({"prometheus": {"labels": {"release": "not a value"}}}, "is not a Kubernetes label"),
+        ({"prometheus": {"latencyHistogram": "latency-seconds"}}, "kubernetes.prometheus.latencyHistogram"),
         ({"workerQueueSelector": {"queue": "x" * 64}}, "is not a Kubernetes label"),
         ({"workloadIdentity": {"awsRoleArn": "arn:aws:iam::123:role/app"}}, "awsRoleArn"),
         ({"workloadIdentity": {"gcpServiceAccount": "app@example.com"}}, "gcpServiceAccount"),

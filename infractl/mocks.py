@@ -81,6 +81,10 @@ class RealisticMocks(pulumi.runtime.Mocks):
             tenant = "11111111-1111-1111-1111-111111111111"
             ids = {"tenantId": tenant, "objectId": tenant, "clientId": tenant}
             return {**ids, "subscriptionId": AZURE_SUBSCRIPTION}, []
+        if token == "azure-native:network:getNetworkWatcher":
+            watcher = {key: args.args[key] for key in ("resourceGroupName", "networkWatcherName")}
+            resource_id = _azure_id("azure-native:network:NetworkWatcher", "watcher", watcher)
+            return {"id": resource_id, "name": watcher["networkWatcherName"], "location": region}, []
         if token == "azure-native:redis:listRedisKeys":
             return {"primaryKey": _digest(token, "primary", length=44), "secondaryKey": _digest(token, length=44)}, []
         if token in _GCP_CALLS:

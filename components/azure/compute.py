@@ -106,6 +106,9 @@ class Compute(pulumi.ComponentResource):
         user, image = cfg.azure.admin_username, cfg.azure.vm_image
         warmup_minutes = _minutes(cfg.compute.instance_warmup_seconds)
         out_of_service = 100 - cfg.compute.refresh_min_healthy_percent
+        # One unhealthy instance of a small set is a large share (1 of 3 = 34 %): tolerate at least one, so a
+        # rolling upgrade carrying the fix is not aborted by the very instance it is meant to replace.
+        unhealthy = max(out_of_service, math.ceil(100 / cfg.compute.tier(tier).min_size))
         ip_configuration: compute.VirtualMachineScaleSetIPConfigurationArgsDict = {
             "name": "ip",
             "primary": True,
@@ -194,7 +197,8 @@ class Compute(pulumi.ComponentResource):
                 "mode": compute.UpgradeMode.ROLLING,
                 "rolling_upgrade_policy": {
                     "max_batch_instance_percent": out_of_service,
-                    "max_unhealthy_instance_percent": out_of_service,
+                    "max_unhealthy_instance_percent": unhealthy,
+                    "max_unhealthy_upgraded_instance_percent": unhealthy,
                     "prioritize_unhealthy_instances": True,
                     "pause_time_between_batches": f"PT{cfg.compute.instance_warmup_seconds}S",
                 },
@@ -205,7 +209,8 @@ class Compute(pulumi.ComponentResource):
             },
             virtual_machine_profile=profile,
             tags={**cfg.tags_for(tier), "tier": tier, **({"color": color} if color else {})},
-            opts=pulumi.ResourceOptions(parent=self),
+            # Autoscale owns the instance count after creation; `pulumi up` must not scale back to the minimum.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["sku.capacity"]),
         )
 
     def _autoscale(self, key: str, tier: Tier, color: Color | None) -> monitor.AutoscaleSetting:

@@ -43,7 +43,6 @@ REDIS_TLS_PORT = 6380  # Azure Cache for Redis serves TLS only on 6380; the plai
 HTTPS_PORT = "443"  # the gateway's listener, and the data planes of Key Vault and App Configuration
 FIRST_PRIORITY = 100
 DENY_ALL_PRIORITY = 4096  # the last priority a custom rule may take: evaluated after every allow
-WATCHER_GROUP = "NetworkWatcherRG"  # where Azure creates the region's Network Watcher (NetworkWatcher_<location>)
 FLOW_LOG_MAX_RETENTION_DAYS = 365  # the longest a flow log's retention policy accepts
 
 
@@ -251,16 +250,40 @@ class Network(pulumi.ComponentResource):
         )
         return zone
 
-    def _flow_log(self, storage_id: pulumi.Input[str], workspace: operationalinsights.Workspace) -> network.FlowLog:
-        """Every flow in the VNet, kept as long as app logs, with traffic analytics in the workspace.
+    def _watcher(self) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
+        """The region's Network Watcher (resource group, name), which holds the flow log.
 
-        The flow log lives in the region's Network Watcher, which Azure creates in NetworkWatcherRG.
+        Azure allows one watcher per region and subscription and creates it as ``NetworkWatcher_<location>`` in
+        ``azure.networkWatcherResourceGroup`` unless the subscription opted out: the lookup makes a missing watcher
+        fail the preview with its name instead of the flow log failing half-way. ``azure.declareNetworkWatcher``
+        declares it here instead, in the environment's resource group (subscriptions without automatic creation).
         """
+        group = self._cfg.azure.network_watcher_resource_group
+        if self._cfg.azure.declare_network_watcher:
+            watcher = network.NetworkWatcher(
+                f"{self._name}-watcher",
+                resource_group_name=self._group,
+                network_watcher_name=f"NetworkWatcher_{self._location}",
+                location=self._location,
+                tags=self._tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            return self._group, watcher.name
+        found = network.get_network_watcher_output(
+            resource_group_name=group,
+            network_watcher_name=f"NetworkWatcher_{self._location}",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return group, found.name
+
+    def _flow_log(self, storage_id: pulumi.Input[str], workspace: operationalinsights.Workspace) -> network.FlowLog:
+        """Every flow in the VNet, kept as long as app logs, with traffic analytics in the workspace."""
         cfg = self._cfg
+        watcher_group, watcher_name = self._watcher()
         return network.FlowLog(
             f"{self._name}-flow-log",
-            resource_group_name=WATCHER_GROUP,
-            network_watcher_name=f"NetworkWatcher_{self._location}",
+            resource_group_name=watcher_group,
+            network_watcher_name=watcher_name,
             flow_log_name=cfg.name(self._name),
             location=self._location,
             target_resource_id=self.vnet.id,

@@ -142,7 +142,10 @@ class Storage(pulumi.ComponentResource):
                 },
             },
             tags={**cfg.tags_for("storage"), "purpose": purpose},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[keys.key], protect=cfg.database.deletion_protection),
+            # Azure checks the identity's access to the key when the account is created.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[keys.key, keys.crypto_grant], protect=cfg.database.deletion_protection
+            ),
         )
 
     def _config_container(

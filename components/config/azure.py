@@ -117,6 +117,11 @@ class AzureConfig(Model):
     group_object_ids: dict[Literal["admin", "developer", "viewer"], Annotated[str, Field(pattern=UUID)]] = {}
     # Who runs `pulumi up` (a CI service principal, or a user): Azure rejects role assignments of the wrong type.
     deployer_principal_type: Literal["ServicePrincipal", "User"] = "ServicePrincipal"
+    # Where the region's Network Watcher lives (Azure creates NetworkWatcher_<location> in NetworkWatcherRG);
+    # declareNetworkWatcher creates it in the environment's resource group instead, for subscriptions that turned
+    # Azure's automatic creation off.
+    network_watcher_resource_group: str = Field("NetworkWatcherRG", pattern=r"^[-\w.()]{1,90}$")
+    declare_network_watcher: bool = False
 
     _check_location = field_validator("location", "dr_location")(region_validator(AZURE_LOCATIONS, "Azure location"))
 

@@ -34,6 +34,14 @@ def compact(cfg: PlatformConfig, *parts: str, limit: int = 24) -> str:
     return (base[: limit - len(suffix)] + suffix).replace("-", "")
 
 
+def purge_protected_name(cfg: PlatformConfig, *parts: str, limit: int = 24) -> str:
+    """A compact name for a resource whose deleted name stays reserved (Key Vault 90 days, App Configuration 7):
+    ``azure.nameGeneration`` above 1 joins the name, so a stack destroyed and deployed again within the
+    retention takes fresh names instead of colliding with its own soft-deleted, purge-protected resources."""
+    generation = cfg.azure.name_generation
+    return compact(cfg, *parts, *([f"g{generation}"] if generation > 1 else []), limit=limit)
+
+
 def role_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
     return pulumi.Output.concat(
         "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", ROLES[role]

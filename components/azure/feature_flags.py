@@ -31,7 +31,7 @@ import pulumi
 from pulumi_azure_native import appconfiguration, authorization, managedidentity
 
 from ..config import FeatureFlag, PlatformConfig
-from .common import client_config, compact, grant
+from .common import client_config, grant, purge_protected_name
 from .keys import Keys
 from .network import Network
 
@@ -80,7 +80,7 @@ class FeatureFlags(pulumi.ComponentResource):
         super().__init__("platform:azure:FeatureFlags", name, None, opts)
         tags = cfg.tags_for("feature-flags")
         client = client_config(self)
-        self.store_name = compact(cfg, "flags", limit=50)
+        self.store_name = purge_protected_name(cfg, "flags", limit=50)
         self.store = appconfiguration.ConfigurationStore(
             f"{name}-store",
             resource_group_name=resource_group,

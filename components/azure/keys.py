@@ -27,7 +27,7 @@ import pulumi
 from pulumi_azure_native import authorization, compute, keyvault, managedidentity
 
 from ..config import KEY_VAULT_MIN_ROTATION_DAYS, KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS, PlatformConfig
-from .common import client_config, compact, grant
+from .common import client_config, grant, purge_protected_name
 from .network import Network
 
 SOFT_DELETE_DAYS = 90  # the longest Key Vault keeps deleted vaults and keys
@@ -65,7 +65,7 @@ class Keys(pulumi.ComponentResource):
         self._client = client = client_config(self)
         protected = pulumi.ResourceOptions(parent=self, protect=cfg.database.deletion_protection)
         sku = cfg.azure.key_vault_sku
-        self.vault_name = compact(cfg, name, limit=24)
+        self.vault_name = purge_protected_name(cfg, name, limit=24)
         self.vault = keyvault.Vault(
             f"{name}-vault",
             resource_group_name=resource_group,

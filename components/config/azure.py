@@ -122,6 +122,9 @@ class AzureConfig(Model):
     # Azure's automatic creation off.
     network_watcher_resource_group: str = Field("NetworkWatcherRG", pattern=r"^[-\w.()]{1,90}$")
     declare_network_watcher: bool = False
+    # Key Vault keeps a deleted vault's name 90 days and App Configuration a store's 7, and purge protection
+    # forbids freeing them early: raise this after `pulumi destroy` to deploy the stack again under fresh names.
+    name_generation: int = Field(1, ge=1, le=99)
     # Feature flags are written through ARM, which reaches the private App Configuration store only for callers
     # coming through this Resource Management private link (README); false: write them from inside the network.
     write_feature_flags: bool = True

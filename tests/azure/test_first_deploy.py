@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.azure.support import azure_plan
+from tests.azure.test_compute import app_env, scale_sets
 from tests.conftest import STACKS
 
 ROLE = "azure-native:authorization:RoleAssignment"
@@ -80,3 +81,20 @@ def test_the_watcher_group_follows_config(plan):
     p = azure_plan(plan, "dev", "azure.networkWatcherResourceGroup=network-ops")
     (flow_log,) = p.of_type("azure-native:network:FlowLog")
     assert flow_log.inputs["resourceGroupName"] == "network-ops"
+
+
+def test_purge_protected_names_can_move_to_a_new_generation(plan):
+    names = {
+        "keys": ("azure-native:keyvault:Vault", "keys-vault", "vaultName"),
+        "service-keys": ("azure-native:keyvault:Vault", "service-keys-vault", "vaultName"),
+        "flags": ("azure-native:appconfiguration:ConfigurationStore", "feature-flags-store", "configStoreName"),
+    }
+    first, second = azure_plan(plan, "dev"), azure_plan(plan, "dev", "azure.nameGeneration=2")
+    for what, (type_, name, key) in names.items():
+        before, after = first.named(type_, name).inputs[key], second.named(type_, name).inputs[key]
+        assert before != after and len(after) <= (24 if type_.endswith("Vault") else 50), what
+    # Names without a purge-protected reservation stay as they are.
+    account = ("azure-native:storage:StorageAccount", "storage-config")
+    assert first.named(*account).inputs["accountName"] == second.named(*account).inputs["accountName"]
+    vault = second.named(*names["keys"][:2]).inputs["vaultName"]
+    assert app_env(scale_sets(second)["web-blue"])["KEY_VAULT_URL"] == f"https://{vault}.vault.azure.net"

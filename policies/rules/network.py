@@ -35,10 +35,25 @@ PRIVATE: dict[str, list[Requirement]] = {
 }
 # Azure services private either way: public network access off, or a firewall that denies by default.
 # Per type: (public network access path, firewall default action path).
+KEY_VAULT = "azure-native:keyvault:Vault"
+# A key vault that must stay reachable for services Azure does not let through a closed vault (App Configuration,
+# a Backup vault's customer-managed key) says so with this tag; it passes only with RBAC and purge protection.
+NETWORK_EXCEPTION_TAG = "network-exception"
 FIREWALLED: dict[str, tuple[str, str]] = {
     "azure-native:storage:StorageAccount": ("publicNetworkAccess", "networkRuleSet.defaultAction"),
-    "azure-native:keyvault:Vault": ("properties.publicNetworkAccess", "properties.networkAcls.defaultAction"),
+    KEY_VAULT: ("properties.publicNetworkAccess", "properties.networkAcls.defaultAction"),
 }
+
+
+def _reachable_key_vault(props: Mapping[str, Any]) -> bool:
+    """A keys-only vault for services outside Key Vault's trusted services: tagged, RBAC, purge-protected."""
+    tags = props.get("tags")
+    return (
+        isinstance(tags, Mapping)
+        and bool(tags.get(NETWORK_EXCEPTION_TAG))
+        and dig(props, "properties.enableRbacAuthorization") is True
+        and dig(props, "properties.enablePurgeProtection") is True
+    )
 
 
 @resource_rule(
@@ -46,10 +61,13 @@ FIREWALLED: dict[str, tuple[str, str]] = {
     description="Databases, caches, storage accounts and key vaults are reachable only from private networks.",
     remediation="Turn off public access (publiclyAccessible=false, publicNetworkAccess=Disabled, "
     "ipv4Enabled=false, allowBlobPublicAccess=false, or a firewall with defaultAction Deny) and reach the data "
-    "store through the application tier's private network or a private endpoint.",
+    "store through the application tier's private network or a private endpoint. A key vault that only holds keys "
+    "for services a closed vault refuses may carry the network-exception tag, with RBAC and purge protection.",
 )
 def no_public_data_stores(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
     check_table(PRIVATE, args, report, "data stores must not be public")
+    if args.resource_type == KEY_VAULT and _reachable_key_vault(args.props):
+        return
     if args.resource_type in FIREWALLED:
         access, firewall = FIREWALLED[args.resource_type]
         if str(dig(args.props, access)).lower() != "disabled" and str(dig(args.props, firewall)).lower() != "deny":

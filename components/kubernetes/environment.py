@@ -46,9 +46,10 @@ class KubernetesEnvironment(pulumi.ComponentResource):
         super().__init__("platform:kubernetes:Environment", cfg.name("kubernetes"), None, opts)
         # An explicit provider: the cluster is whatever config names, never the ambient default
         # context picked up by accident. With neither set it reads $KUBECONFIG / ~/.kube/config.
-        # The provider replaces a changed ConfigMap or Secret by default (a fixed name means delete,
-        # then create: pods starting in between fail); changed in place instead, the kubelet refreshes
-        # the mounted credentials, and the rollout hash rolls the pods on a changed ConfigMap.
+        # The provider replaces a changed ConfigMap or Secret by default, and for a fixed name deletes
+        # it first (pods starting in between fail); changed in place instead (pulumi-kubernetes 4.18+,
+        # #2291), the kubelet refreshes the mounted credentials and the rollout hash rolls the pods on a
+        # changed ConfigMap.
         provider = k8s.Provider(
             "kubernetes",
             kubeconfig=cfg.kubernetes.kubeconfig,

@@ -175,6 +175,8 @@ def test_azure_flexible_server_breaches(missing: str, expected: str) -> None:
     server = resource(SERVER, "database", NAMES)
     settings = {k: v for k, v in AZURE_AUDIT.items() if k != missing}
     assert rule(server, *configurations(settings)) == [expected]
-    # The same settings on another server do not count.
+    # The same settings on another server, or on a namesake in another resource group, do not count.
     elsewhere = configurations(AZURE_AUDIT, resourceGroupName="platform-prod", serverName="platform-prod-postgres-dr")
     assert expected in rule(server, *configurations(settings), *elsewhere)
+    namesake = configurations(AZURE_AUDIT, resourceGroupName="platform-prod-dr", serverName="platform-prod-postgres")
+    assert expected in rule(server, *configurations(settings), *namesake)

@@ -61,6 +61,11 @@ def test_public_load_balancers_that_cannot_carry_a_waf(type_: str, props: dict[s
     ]
 
 
+def test_a_subject_unknown_at_preview_is_skipped_alone() -> None:
+    unknown = resource(ALB, "unknown", unknown_checking_proxy({"loadBalancerType": UNKNOWN}))
+    assert rule(unknown, resource(ALB, "alb", LOGS)) == [NO_WAF]
+
+
 def test_association_unknown_at_preview_is_matched_by_dependency() -> None:
     alb = resource(ALB, "alb", unknown_checking_proxy({"accessLogs": {"bucket": UNKNOWN, "enabled": True}}))
     association = resource(ASSOCIATION, "waf", unknown_checking_proxy({"resourceArn": UNKNOWN}), resourceArn=alb)

@@ -54,6 +54,7 @@ def test_aws_rotation_by_reference_name_or_arn(rules: dict[str, Any]) -> None:
     [
         ({"automaticallyAfterDays": 91}, "rotation rotates every 91 days; must be at most 90"),
         ({"scheduleExpression": "rate(180 days)"}, "rotation rotates every 180 days; must be at most 90"),
+        ({"scheduleExpression": "rate(2400 hours)"}, "rotation rotates every 100 days; must be at most 90"),
         ({"scheduleExpression": "cron(0 0 1 */3 ? *)"}, "rotation rotates every 93 days; must be at most 90"),
         ({"scheduleExpression": "cron(0 0 1 1 ? *)"}, "rotation rotates every 372 days; must be at most 90"),
         ({"scheduleExpression": "cron(0 0 ? * MON#5 *)"}, "rotation rotates every 93 days; must be at most 90"),

@@ -322,6 +322,41 @@ def test_replicas_inherit_backups_and_zone_layout_from_their_primary() -> None:
         assert check(policy, "gcp:sql/databaseInstance:DatabaseInstance", replica) == []
 
 
+def test_cache_transit_encryption_must_be_required_not_preferred() -> None:
+    group = "aws:elasticache/replicationGroup:ReplicationGroup"
+    required = {"transitEncryptionEnabled": True, "transitEncryptionMode": "required"}
+    assert check(encryption.encryption_in_transit, group, required) == []
+    preferred = {"transitEncryptionEnabled": True, "transitEncryptionMode": "preferred"}
+    assert check(encryption.encryption_in_transit, group, preferred) == [
+        "r: transitEncryptionMode is 'preferred'; must be required or None (TLS 1.2+ is required in transit)."
+    ]
+
+
+def test_cronjob_containers_have_limits() -> None:
+    containers = [{"name": "report", "resources": {"limits": {"cpu": "4", "memory": "2Gi"}}}]
+    cronjob = {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": containers}}}}}}
+    assert check(limits.container_limits, "kubernetes:batch/v1:CronJob", cronjob) == [
+        "r: container report cpu limit 4 exceeds 2 (largest tier)."
+    ]
+
+
+def test_gcs_bucket_survives_a_stack_delete() -> None:
+    bucket = "gcp:storage/bucket:Bucket"
+    assert check(resilience.deletion_protection, bucket, {"forceDestroy": False}) == []
+    assert check(resilience.deletion_protection, bucket, {"forceDestroy": True}) == [
+        "r: forceDestroy is True; must be False (prod data must survive an accidental delete)."
+    ]
+
+
+def test_cloud_sql_labels_are_its_user_labels() -> None:
+    instance = "gcp:sql/databaseInstance:DatabaseInstance"
+    assert check(tags.required_tags, instance, {"settings": {"userLabels": TAGS}}) == []
+    assert check(tags.required_tags, instance, {"labels": TAGS, "settings": {}}) == []
+    assert check(tags.required_tags, instance, {"settings": {"userLabels": {"environment": "prod"}}}) == [
+        "r: missing tags service, owner, cost-center, managed-by."
+    ]
+
+
 def test_parameters_come_from_config() -> None:
     assert check(limits.allowed_sizes, RDS, {"instanceClass": "db.r6g.xlarge"}, {"allowedSizes": ["db.t4g.*"]})
     assert not check(

@@ -123,9 +123,9 @@ def days(value: Any) -> float | None:
     protobuf duration in seconds as GCP writes them (``2592000s``)."""
     if number(value) is not None:
         return number(value)
-    seconds = _SECONDS.fullmatch(str(value or ""))
-    if seconds:
-        return float(seconds[1]) / 86400
+    protobuf = _SECONDS.fullmatch(str(value or ""))
+    if protobuf:
+        return float(protobuf[1]) / 86400
     found = _ISO_DURATION.fullmatch(str(value or "").upper())
     if not found or not any(found.groups()):
         return None

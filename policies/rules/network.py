@@ -151,7 +151,7 @@ def anywhere(sources: Sequence[str]) -> list[str]:
     found = [s for s in sources if s.lower() in ANYWHERE_TAGS]
     for everything in EVERY_ADDRESS:
         ranges = {s: n for s in sources if (n := _network(s)) is not None and n.version == everything.version}
-        if list(ipaddress.collapse_addresses(ranges.values())) == [everything]:  # type: ignore[arg-type]
+        if list(ipaddress.collapse_addresses(ranges.values())) == [everything]:  # type: ignore[type-var]
             found += [s for s, n in ranges.items() if n.prefixlen == 0] or list(ranges)
     return found
 

@@ -33,9 +33,9 @@ def _cache_identity(args: ResourceValidationArgs) -> list[str]:
     props = args.props
     if args.resource_type == ELASTICACHE_NODE and not props.get("replicationGroupId"):
         return ["a standalone cache node cannot require AUTH; create a replication group with an auth token"]
-    keys_off = truthy(props.get("disableAccessKeyAuthentication"))
-    if args.resource_type == AZURE_REDIS and keys_off and not truthy(dig(props, "redisConfiguration.aadEnabled")):
-        return ["access keys are disabled and Microsoft Entra authentication (aadEnabled) is off"]
+    if args.resource_type == AZURE_REDIS and truthy(props.get("disableAccessKeyAuthentication")):
+        entra = truthy(dig(props, "redisConfiguration.aadEnabled"))
+        return [] if entra else ["access keys are disabled and Microsoft Entra authentication (aadEnabled) is off"]
     return []
 
 
@@ -55,7 +55,7 @@ def cache_authentication(args: ResourceValidationArgs, report: ReportViolation, 
 
 # --- public grants -------------------------------------------------------------------------------------
 
-# GCP's and Kubernetes' names for everyone: anyone on the internet, and anyone with any (Google) account.
+# GCP's members for everyone: anyone on the internet, and anyone with any Google account.
 PUBLIC_MEMBERS = frozenset({"allusers", "allauthenticatedusers"})
 PUBLIC_GCS_ACLS = frozenset({"publicread", "publicreadwrite", "authenticatedread"})
 PUBLIC_S3_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})

@@ -23,9 +23,10 @@ def _aws(lb: PolicyResource, associations: Sequence[PolicyResource]) -> Iterator
     if kind not in ("", "application"):
         yield f"an internet-facing {kind} load balancer cannot carry a WAF; serve the internet through an ALB"
         return
-    arn_part = f":loadbalancer/app/{lb.props.get('name')}/"
+    arn_part = f":loadbalancer/app/{known(lb.props, 'name')}/" if known(lb.props, "name") else None
     if not any(
-        names(a, "resourceArn", lb) or arn_part in str(known(a.props, "resourceArn") or "") for a in associations
+        names(a, "resourceArn", lb) or (arn_part and arn_part in str(known(a.props, "resourceArn")))
+        for a in associations
     ):
         yield f"no WAFv2 web ACL is associated with it ({WAF_ASSOCIATION} whose resourceArn is the load balancer)"
     if not truthy(dig(lb.props, "accessLogs.enabled")) or not given(lb.props, "accessLogs.bucket"):

@@ -174,7 +174,8 @@ def _azure(secret: PolicyResource, resources: Sequence[PolicyResource], limit: i
     if expires is None:
         yield "no expiry (properties.attributes.expires), so SecretNearExpiry never fires"
     elif expires > latest:
-        yield f"expires {(expires - now) / 86400:.0f} days from now; rotation needs expiry within {limit} + 30 days"
+        lead = NEAR_EXPIRY_LEAD_DAYS
+        yield f"expires {(expires - now) / 86400:.0f} days from now; rotation needs expiry within {limit} + {lead} days"
     name = str(known(secret.props, "secretName") or "")
     vaults = [v for v in of_types(resources, [AZURE_VAULT]) if same_parent(secret, v, "resourceGroupName", "vaultName")]
     if not any(_delivers_near_expiry(s, name) for v in vaults for s in _vault_events(v, resources)):

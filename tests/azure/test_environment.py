@@ -27,7 +27,7 @@ def takes_tags(type_: str) -> bool:
 def test_outputs_contract_per_environment(plan, stack):
     p = azure_plan(plan, stack)
     azure = {name.removeprefix("azure_") for name in p.outputs if name.startswith("azure_")}
-    assert azure == EXPECTED[stack] | {"rollback_alarm_ids"}  # contract v2: per colour, filled on Azure
+    assert azure == EXPECTED[stack]
     assert not any(name.startswith(("aws_", "gcp_")) for name in p.outputs)
     secret = {name for name, output in p.outputs.items() if output.secret}
     assert secret == {"azure_database_secret_id", "azure_cache_secret_id"}

@@ -96,7 +96,7 @@ class GcpEnvironment(pulumi.ComponentResource):
         )
         Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
         rollback = RollbackAlarms("rollback", cfg, alerting, compute, load_balancer, opts=child)
-        roles = AccessRoles("access", cfg, network.app_account, opts=child)
+        roles = AccessRoles("access", cfg, network.app_account, app_logs, opts=child)
 
         replica = database.replica
         self.outputs = EnvironmentOutputs(

@@ -492,7 +492,7 @@ _GCP_EXTRAS = {
     "gcp:pubsub/subscription:Subscription": _gcp_path("subscriptions", "name"),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _gcp_path("buckets", "bucketId", "location", True),
     "gcp:projects/iAMCustomRole:IAMCustomRole": _gcp_path("roles", "roleId", full_name=True),
-    "gcp:workflows/workflow:Workflow": _gcp_path("workflows", "name", "location", True),
+    "gcp:workflows/workflow:Workflow": _gcp_path("workflows", "name", "location"),
     "gcp:compute/securityPolicy:SecurityPolicy": _gcp_path("securityPolicies", "name", "global"),
     "gcp:parametermanager/regionalParameter:RegionalParameter": _gcp_path(
         "parameters", "parameterId", "location", True

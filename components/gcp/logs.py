@@ -1,9 +1,10 @@
-"""Log buckets: one per app tier, one for the database's logs and one for audit logs, CMEK-encrypted, kept per
-environment.
+"""Log buckets: one per app tier, one for the database's logs, one for the load balancer's requests and one for
+audit logs, CMEK-encrypted, kept per environment.
 
 Sinks route each tier's log (the container's output, written by the instances' Ops Agent as
-``platform-<tier>``), each Cloud SQL instance's own logs and the project's Cloud Audit Logs into
-them, so retention is ours: ``logging.appRetentionDays`` and ``logging.auditRetentionDays``.
+``platform-<tier>``), each Cloud SQL instance's own logs, the load balancer's request log and the
+project's Cloud Audit Logs into them, so retention is ours: ``logging.appRetentionDays`` and
+``logging.auditRetentionDays``.
 
 Data Access audit logs are on for reads and writes of configuration on every service, and for every
 read and write of data in Cloud Storage and Cloud SQL: Google recommends them over the legacy usage
@@ -32,6 +33,7 @@ AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_WRITE")
 # Services whose every data read and write is audited too: the buckets' objects, the database's pgAudit entries.
 DATA_READ_AUDITED = ("storage.googleapis.com", "cloudsql.googleapis.com")
 AUDIT_LOGS = 'logName:"projects/{project}/logs/cloudaudit.googleapis.com"'
+LOAD_BALANCER_LOGS = "http_load_balancer"  # the global external Application Load Balancer's request log
 
 
 def app_log_name(cfg: PlatformConfig, tier: Tier) -> str:
@@ -66,6 +68,8 @@ class AppLogs(pulumi.ComponentResource):
         for tier in TIERS:
             self._bucket(tier, app_days, f'logName="{app_log_name(cfg, tier)}"')
         self._bucket("database", app_days, database_logs(cfg, cfg.name("postgres")))
+        # The load balancer's request log, Cloud Armor's verdicts included (armor.py).
+        self._bucket("load-balancer", app_days, f'resource.type="{LOAD_BALANCER_LOGS}"')
         audit_filter = AUDIT_LOGS.format(project=cfg.gcp.project)
         self._bucket("audit", audit_days, audit_filter, audit=True)
         if keys.dr_logs is not None:  # the DR keys exist exactly when DR is on

@@ -154,6 +154,7 @@ def test_log_buckets_kept_per_environment_and_cmek(plan, stack, app, audit):
         "api": app,
         "worker": app,
         "database": app,
+        "load-balancer": app,
         "audit": audit,
         **dr,
     }

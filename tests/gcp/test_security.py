@@ -102,6 +102,7 @@ def test_storage_and_database_reads_and_writes_reach_the_audit_logs(plan, stack)
         assert "exemptedMembers" not in str(configs[service])
     sinks = named(p, LOGS, "gcp:logging/projectSink:ProjectSink")
     assert sinks["audit"].inputs["filter"] == 'logName:"projects/platform-example/logs/cloudaudit.googleapis.com"'
+    assert sinks["load-balancer"].inputs["filter"] == 'resource.type="http_load_balancer"'  # requests, Armor verdicts
     assert not p.of_type("gcp:storage/bucketLogging:BucketLogging")  # legacy usage logs are not used
     assert all("logging" not in b.inputs for b in p.of_type("gcp:storage/bucket:Bucket"))
 
@@ -170,7 +171,7 @@ def test_viewers_read_only_this_stacks_app_and_database_logs_never_the_audit_log
     assert reading <= set(roles["admin"].inputs["permissions"])
     views = named(p, ACCESS, "gcp:logging/logViewIamMember:LogViewIamMember")
     buckets = named(p, LOGS, "gcp:logging/projectBucketConfig:ProjectBucketConfig")
-    readable = {"web", "api", "worker", "database", "database-dr"}
+    readable = {"web", "api", "worker", "database", "load-balancer", "database-dr"}
     for role, member in (("viewer", "group:v@example.com"), ("developer", "group:dev@example.com")):
         granted = {
             name.removeprefix(f"{role}-0-").removesuffix("-logs"): v

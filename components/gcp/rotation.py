@@ -92,7 +92,15 @@ def workflow_source(
             }
         },
         {"only_rotations": {"switch": [{"condition": '${kind != "SECRET_ROTATE"}', "return": '${"ignored " + kind}'}]}},
-        {"which": {"assign": [{"secret": "${attributes.secretId}"}, {"id": '${text.split(secret, "/")[3]}'}]}},
+        {
+            "which": {  # secretId is projects/<project>/secrets/<id>
+                "assign": [
+                    {"secret": "${attributes.secretId}"},
+                    {"parts": '${text.split(secret, "/")}'},
+                    {"id": "${parts[3]}"},
+                ]
+            }
+        },
         {
             "route": {
                 "switch": [

@@ -118,6 +118,11 @@ def test_the_workflow_renews_each_credential_and_stores_it_only_once_accepted(pl
     assert steps["only_rotations"]["switch"] == [
         {"condition": '${kind != "SECRET_ROTATE"}', "return": '${"ignored " + kind}'}
     ]  # version-added notices (its own included) start nothing
+    assert steps["which"]["assign"] == [  # the notice names projects/<project>/secrets/<id>
+        {"secret": "${attributes.secretId}"},
+        {"parts": '${text.split(secret, "/")}'},
+        {"id": "${parts[3]}"},
+    ]
     routes = {c["condition"]: c["next"] for c in steps["route"]["switch"]}
     assert routes == {
         '${id == "platform-prod-database-password"}': "database_password",

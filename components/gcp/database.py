@@ -2,7 +2,9 @@
 
 Prod runs REGIONAL (a standby in another zone) with deletion protection, keeps its backups in
 the DR region and has a cross-region read replica there (what failover promotes), with the same
-logging and pgAudit flags as the primary. Backups are
+logging and pgAudit flags as the primary. pgAudit logs DDL and role statements once its flags are on;
+for DDL object names it also wants ``CREATE EXTENSION pgaudit`` in the database, which Cloud SQL says
+Terraform cannot create (and the instance has no public address): the application's migrations run it. Backups are
 Cloud SQL's standard automated backups, the option that supports CMEK and a custom (DR) region:
 one a day, ``backup.dailyRetentionDays`` of them (the database's own retention where backups are
 off); the point-in-time window, ``database.backupRetentionDays``, covers SPEC's hourly backups (any

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from pydantic import Field, field_validator
 
-from .base import K8S_CPU, K8S_MEMORY, TIERS, Model, Tier
+from .base import TIERS, CpuQuantity, MemoryQuantity, Model, PrivateNetwork, SettingError, Tier
 
 
 class KubernetesConfig(Model):
@@ -30,13 +29,13 @@ class KubernetesConfig(Model):
     }
     ingress_namespace: str = Field("ingress-nginx", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     monitoring_namespace: str = Field("monitoring", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-    quota_cpu: str | None = Field(None, pattern=K8S_CPU.pattern)
-    quota_memory: str | None = Field(None, pattern=K8S_MEMORY.pattern)
+    quota_cpu: CpuQuantity | None = None
+    quota_memory: MemoryQuantity | None = None
     quota_pods: int | None = Field(None, ge=1)
     api_requests_metric: str = Field("http_requests_per_target", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:.-]*$")
     worker_queue_metric: str = Field("worker_queue_messages_visible", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:.-]*$")
-    database_cidrs: list[ipaddress.IPv4Network] = []
-    cache_cidrs: list[ipaddress.IPv4Network] = []
+    database_cidrs: list[PrivateNetwork] = []  # data stores are never reached over the internet
+    cache_cidrs: list[PrivateNetwork] = []
     pdb_min_available_percent: int = Field(50, ge=0, le=100)
 
     @field_validator("images")
@@ -45,13 +44,7 @@ class KubernetesConfig(Model):
         for tier in TIERS:
             image = images.get(tier, "")
             if not re.search(r"(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$", image) or image.endswith(":latest"):
-                raise ValueError(f"{tier}: needs an image pinned to a tag (not latest) or digest, e.g. repo/web:1.2.3")
+                raise SettingError(
+                    tier, image, "needs an image pinned to a tag (not latest) or digest, e.g. repo/web:1.2.3"
+                )
         return images
-
-    @field_validator("database_cidrs", "cache_cidrs")
-    @classmethod
-    def _private_cidrs(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
-        for cidr in cidrs:
-            if not cidr.is_private:
-                raise ValueError(f"{cidr} is not a private range; data stores are never reached over the internet")
-        return cidrs

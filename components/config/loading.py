@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -21,11 +22,31 @@ def parse(raw: dict[str, Any], namespace: str = "platform") -> PlatformConfig:
 
 
 def load(namespace: str = "platform") -> PlatformConfig:
-    """Read every ``<namespace>:*`` key of the running stack and validate it."""
+    """Read every ``<namespace>:*`` key of the running stack and validate it.
+
+    A key in a namespace that looks like a typo of ours (``platfrom:database``) is an error: the engine
+    would pass it on and the program would silently run on defaults. Other namespaces are providers' config.
+    """
     prefix = namespace + ":"
     values = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    misspelt = sorted(key for key in values if misspelt_namespace(key.partition(":")[0], namespace))
+    if misspelt:
+        raise ConfigError(
+            [f"{key}: unknown namespace; did you mean {prefix}{key.partition(':')[2]}?" for key in misspelt]
+        )
     raw = {key[len(prefix) :]: _decode(value) for key, value in values.items() if key.startswith(prefix)}
     return parse(raw, namespace)
+
+
+# How alike a namespace must be to ours to count as a typo of it (platfrom, Platform, platforms: 0.88-1.0;
+# aws, gcp, azure-native, kubernetes, pulumi: below 0.45).
+TYPO_SIMILARITY = 0.75
+
+
+def misspelt_namespace(namespace: str, expected: str) -> bool:
+    """True when ``namespace`` is not ``expected`` but close enough to be a typo of it."""
+    similarity = difflib.SequenceMatcher(None, namespace.lower(), expected.lower()).ratio()
+    return namespace != expected and similarity >= TYPO_SIMILARITY
 
 
 def _decode(value: Any) -> Any:

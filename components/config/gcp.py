@@ -171,9 +171,15 @@ def _backup_window_within_the_day(cfg: PlatformConfig) -> None:
 
 
 def _subnet_holds_the_instances(cfg: PlatformConfig) -> None:
-    """Every VM of every managed instance group sits in the region's subnet; at full scale they must all fit."""
+    """Every VM of every managed instance group sits in the region's subnet; at full scale they must all fit.
+
+    The DR region's subnet exists only with disaster recovery, and then runs the same groups.
+    """
     vms = 2 * sum(cfg.compute.tier(tier).max_size for tier in TIERS)
-    for key, cidr in (("gcp.subnetCidr", cfg.gcp.subnet_cidr), ("gcp.drSubnetCidr", cfg.gcp.dr_subnet_cidr)):
+    subnets = [("gcp.subnetCidr", cfg.gcp.subnet_cidr)]
+    if cfg.disaster_recovery.enabled:
+        subnets.append(("gcp.drSubnetCidr", cfg.gcp.dr_subnet_cidr))
+    for key, cidr in subnets:
         usable = cidr.num_addresses - SUBNET_RESERVED_ADDRESSES
         if vms > usable:
             raise SettingError(

@@ -59,10 +59,16 @@ class Model(BaseModel):
     """Base for every config section: camelCase keys, unknown keys rejected, immutable, numbers finite.
 
     ``inf`` and ``nan`` are refused everywhere: no cloud takes them, and they would make JSON output invalid.
+    Numbers are taken as text where text is expected: ``pulumi config set --path a.version 2`` stores 2.
     """
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, allow_inf_nan=False
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        coerce_numbers_to_str=True,
     )
 
 

@@ -16,8 +16,8 @@ def kubernetes(**values: object) -> dict:
     [
         ({"images": {"web": "repo/web:latest", "api": "repo/api:1", "worker": "repo/worker:1"}}, "pinned"),
         ({"images": {"web": "repo/web", "api": "repo/api:1", "worker": "repo/worker:1"}}, "pinned"),
-        ({"databaseCidrs": ["0.0.0.0/0"]}, "not a private range"),
-        ({"cacheCidrs": ["8.8.8.0/24"]}, "not a private range"),
+        ({"databaseCidrs": ["0.0.0.0/0"]}, "must be a private range"),
+        ({"cacheCidrs": ["8.8.8.0/24"]}, "must be a private range"),
         ({"namespace": "Not_A_Label"}, "kubernetes.namespace"),
         ({"quotaCpu": "lots"}, "kubernetes.quotaCpu"),
         ({"pdbMinAvailablePercent": 101}, "kubernetes.pdbMinAvailablePercent"),

@@ -241,3 +241,9 @@ def test_each_colour_has_its_own_release_and_prod_takes_a_pinned_one():
 def test_shipped_prod_stack_pins_its_images_and_pages_on_call(plan):
     prod = plan("prod")
     assert all("@sha256:" in release["image"] for release in prod.outputs["aws_releases"].value.values())
+
+
+def test_numbers_set_by_path_are_taken_as_text_where_text_is_expected():
+    """``pulumi config set --path database.engineVersion 14`` stores the integer 14."""
+    cfg = parse({"environment": "dev", "database": {"engineVersion": 14}, "kubernetes": {"quotaCpu": 20}})
+    assert (cfg.database.engine_version, cfg.kubernetes.quota_cpu) == ("14", "20")

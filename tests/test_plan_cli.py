@@ -47,7 +47,7 @@ def test_text_plan_is_a_tree_with_counts(capsys):
 def test_bad_config_exits_2_with_the_message(capsys):
     code, out, err = _run(capsys, "plan", "--stack", "dev", "--config", "compute.web.maxSize=0")
     assert code == 2 and out == ""
-    assert 'platform:compute.web.maxSize = "0": Input should be greater than or equal to 1' in err
+    assert "platform:compute.web.maxSize = 0: Input should be greater than or equal to 1" in err
 
 
 def test_missing_stack_and_program_exit_2(capsys, tmp_path):

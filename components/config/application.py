@@ -30,7 +30,8 @@ class FeatureFlagsConfig(Model):
 class AppSettings(Model):
     """Settings handed to the application as environment variables, named exactly as SPEC.md names them."""
 
-    database_pool_size: Positive = 20
+    # Connections each instance holds open; no PostgreSQL size serves a thousand per instance of every tier.
+    database_pool_size: int = Field(20, ge=1, le=1000)
     database_timeout: Positive = 30000  # milliseconds
     cache_ttl: Positive = 300  # seconds
     rate_limit_requests: Positive = 1000

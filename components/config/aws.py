@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Model, Tier, region_validator
+from .base import (
+    AwsInstanceType,
+    DomainName,
+    Model,
+    PrivateNetwork,
+    SettingError,
+    Tier,
+    instance_type,
+    region_validator,
+    window_minutes,
+)
 
 if TYPE_CHECKING:
     from .platform import PlatformConfig
@@ -56,6 +66,10 @@ AWS_REGIONS = frozenset(
 CLOUDWATCH_RETENTION_DAYS = frozenset(
     (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 )
+# AWS VPCs are /16 at most, and components/aws/network.py carves every VPC into /20 subnets, one per zone
+# for each tier at fixed blocks (public 0-2, private 4-6, data 8-10): only a /16 holds them.
+VPC_PREFIX = 16
+ELASTICACHE_MIN_SNAPSHOT_WINDOW_MINUTES = 60  # "Snapshot window must be at least 60 minutes"
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKLY = rf"(?:{'|'.join(WEEKDAYS)}):(?:[01][0-9]|2[0-3]):[0-5][0-9]"
@@ -90,13 +104,17 @@ class AwsConfig(Model):
     dr_region: str = "us-west-2"
     availability_zones: int = Field(3, ge=2, le=3)
     nat_gateway_per_zone: bool = False
-    vpc_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.0.0.0/16")
-    dr_vpc_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.1.0.0/16")
-    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    vpc_cidr: PrivateNetwork = ipaddress.IPv4Network("10.0.0.0/16")
+    dr_vpc_cidr: PrivateNetwork = ipaddress.IPv4Network("10.1.0.0/16")
+    domain_name: DomainName = "platform.example.com"
     hosted_zone_id: str = Field("Z0000000000000EXAMPLE", pattern=r"^Z[A-Z0-9]+$")
-    instance_types: dict[Tier, str] = {"web": "t3.medium", "api": "t3.large", "worker": "t3.medium"}
-    database_instance_class: str = Field("db.t4g.medium", pattern=r"^db\.")
-    cache_node_type: str = Field("cache.t4g.small", pattern=r"^cache\.")
+    instance_types: dict[Tier, AwsInstanceType] = {"web": "t3.medium", "api": "t3.large", "worker": "t3.medium"}
+    database_instance_class: Annotated[
+        str, instance_type(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS instance class such as db.r6g.large")
+    ] = "db.t4g.medium"
+    cache_node_type: Annotated[
+        str, instance_type(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as cache.r6g.large")
+    ] = "cache.t4g.small"
     ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     tls_policy: str = Field("ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-TLS13-")
     trusted_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
@@ -109,12 +127,22 @@ class AwsConfig(Model):
 
     _check_region = field_validator("region", "dr_region")(region_validator(AWS_REGIONS, "AWS region"))
 
+    @field_validator("vpc_cidr", "dr_vpc_cidr")
+    @classmethod
+    def _vpc_holds_the_subnets(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if cidr.prefixlen != VPC_PREFIX:
+            raise ValueError(
+                f"must be a /{VPC_PREFIX}: AWS VPCs are /{VPC_PREFIX} at most, and the network carves a /20 per zone "
+                "for each of the public, private and data tiers (blocks 0-2, 4-6 and 8-10), which needs all of it"
+            )
+        return cidr
+
     @model_validator(mode="after")
     def _distinct_regions(self) -> AwsConfig:
         if self.region == self.dr_region:
-            raise ValueError(f"drRegion must differ from region ({self.region})")
+            raise SettingError("drRegion", self.dr_region, f"must differ from region ({self.region})")
         if self.vpc_cidr.overlaps(self.dr_vpc_cidr):
-            raise ValueError(f"drVpcCidr {self.dr_vpc_cidr} overlaps vpcCidr {self.vpc_cidr}")
+            raise SettingError("drVpcCidr", str(self.dr_vpc_cidr), f"overlaps vpcCidr ({self.vpc_cidr})")
         return self
 
     @field_validator("cache_maintenance_window")
@@ -129,18 +157,41 @@ class AwsConfig(Model):
 
 
 def check_stack(cfg: PlatformConfig) -> None:
-    """CloudWatch Logs keeps logs only for its own fixed set of retention periods; ElastiCache refuses a
-    maintenance window that overlaps the snapshot window."""
+    """What AWS refuses across sections: log retention periods, short or overlapping cache windows."""
+    _cloudwatch_retention(cfg)
+    _snapshot_window_long_enough(cfg)
+    _maintenance_apart_from_snapshots(cfg)
+
+
+def _maintenance_apart_from_snapshots(cfg: PlatformConfig) -> None:
+    """ElastiCache refuses a maintenance window that overlaps the daily snapshot window."""
     if _overlaps_daily(weekly_window(cfg.aws.cache_maintenance_window), cfg.cache.snapshot_window):
-        raise ValueError(
-            f'aws.cacheMaintenanceWindow = "{cfg.aws.cache_maintenance_window}" overlaps cache.snapshotWindow '
-            f'"{cfg.cache.snapshot_window}" (daily, UTC): ElastiCache needs them apart'
+        raise SettingError(
+            "aws.cacheMaintenanceWindow",
+            cfg.aws.cache_maintenance_window,
+            f'overlaps cache.snapshotWindow "{cfg.cache.snapshot_window}" (daily, UTC): ElastiCache needs them apart',
         )
+
+
+def _cloudwatch_retention(cfg: PlatformConfig) -> None:
+    """CloudWatch Logs keeps logs only for its own fixed set of retention periods."""
     for key, days in (
         ("logging.appRetentionDays", cfg.logging.app_retention_days),
         ("logging.auditRetentionDays", cfg.logging.audit_retention_days),
     ):
         if days not in CLOUDWATCH_RETENTION_DAYS:
-            raise ValueError(
-                f"{key} = {days}: CloudWatch Logs accepts only {', '.join(map(str, sorted(CLOUDWATCH_RETENTION_DAYS)))}"
+            raise SettingError(
+                key, days, f"CloudWatch Logs accepts only {', '.join(map(str, sorted(CLOUDWATCH_RETENTION_DAYS)))}"
             )
+
+
+def _snapshot_window_long_enough(cfg: PlatformConfig) -> None:
+    """ElastiCache refuses a snapshot window under an hour (only set when snapshots are kept)."""
+    minutes = window_minutes(cfg.cache.snapshot_window)
+    if cfg.cache.snapshot_retention_days and minutes < ELASTICACHE_MIN_SNAPSHOT_WINDOW_MINUTES:
+        raise SettingError(
+            "cache.snapshotWindow",
+            cfg.cache.snapshot_window,
+            f"lasts {minutes} minutes; ElastiCache needs a snapshot window of at least "
+            f"{ELASTICACHE_MIN_SNAPSHOT_WINDOW_MINUTES} minutes",
+        )

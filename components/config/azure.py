@@ -7,7 +7,19 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import TIERS, UUID, Model, Tier, region_validator
+from .base import (
+    TIERS,
+    UUID,
+    AzureVmSize,
+    DomainName,
+    Model,
+    PrivateNetwork,
+    SettingError,
+    Tier,
+    instance_type,
+    region_validator,
+)
+from .resilience import CRON_DAILY
 
 if TYPE_CHECKING:
     from .platform import PlatformConfig
@@ -85,6 +97,12 @@ REDIS_RDB_FREQUENCIES_MINUTES = (15, 30, 60, 360, 720, 1440)  # the RDB snapshot
 METRIC_WINDOWS_MINUTES = (1, 5, 15, 30, 60, 360, 720, 1440)
 LOG_WINDOWS_MINUTES = (1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880)
 MAX_EVALUATION_PERIODS = 6
+# components/azure/network.py carves /24 subnets at blocks 1-3 of each address space (app, data, endpoints; block 0
+# stays free), so it must be a /22 or larger; the app subnet holds every scale set's VMs, and Azure keeps
+# 5 addresses of each subnet for itself.
+SUBNET_PREFIX, SUBNET_COUNT = 24, 4
+ADDRESS_SPACE_MAX_PREFIX = SUBNET_PREFIX - (SUBNET_COUNT - 1).bit_length()
+APP_SUBNET_ADDRESSES = 2 ** (32 - SUBNET_PREFIX) - 5
 
 
 class AzureConfig(Model):
@@ -92,11 +110,11 @@ class AzureConfig(Model):
 
     location: str = "eastus"
     dr_location: str = "westus"  # eastus's paired region, where geo-redundant backups and storage land
-    address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.2.0.0/16")
-    dr_address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.3.0.0/16")
+    address_space: PrivateNetwork = ipaddress.IPv4Network("10.2.0.0/16")
+    dr_address_space: PrivateNetwork = ipaddress.IPv4Network("10.3.0.0/16")
     zones: list[Literal["1", "2", "3"]] = Field(["1", "2", "3"], min_length=1)
-    vm_sizes: dict[Tier, str] = {"web": "Standard_B2s", "api": "Standard_B2ms", "worker": "Standard_B2s"}
-    vm_image: dict[str, str] = {
+    vm_sizes: dict[Tier, AzureVmSize] = {"web": "Standard_B2s", "api": "Standard_B2ms", "worker": "Standard_B2s"}
+    vm_image: dict[Literal["publisher", "offer", "sku", "version"], Annotated[str, Field(pattern=r"^\S+$")]] = {
         "publisher": "Canonical",
         "offer": "ubuntu-24_04-lts",
         "sku": "server",
@@ -104,14 +122,16 @@ class AzureConfig(Model):
     }
     admin_username: str = Field("platform", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     ssh_public_key: str = Field("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyReplaceMe platform", pattern=r"^ssh-")
-    postgres_sku: str = Field("Standard_B2s", pattern=r"^Standard_")
+    postgres_sku: Annotated[
+        str, instance_type(r"Standard_[A-Za-z0-9_]+", "a PostgreSQL compute size such as Standard_D2ds_v5")
+    ] = "Standard_B2s"
     postgres_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
     redis_sku: Literal["Basic", "Standard", "Premium"] = "Standard"
     redis_capacity: int = Field(1, ge=0, le=6)
     redis_version: Literal["6"] = "6"  # the newest Azure Cache for Redis offers; 7.x is Azure Managed Redis only
     redis_rdb_frequency_minutes: int = 1440  # one of REDIS_RDB_FREQUENCIES_MINUTES; SPEC's snapshots are daily
     # Front Door's custom domain, with a certificate Front Door manages (and renews).
-    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    domain_name: DomainName = "platform.example.com"
     key_expiry_days: int = Field(90, ge=KEY_VAULT_MIN_EXPIRY_DAYS, le=3650)  # each key version's lifetime
     key_vault_sku: Literal["standard", "premium"] = "premium"  # premium keeps the keys in HSMs (RSA-HSM)
     group_object_ids: dict[Literal["admin", "developer", "viewer"], Annotated[str, Field(pattern=UUID)]] = {}
@@ -149,6 +169,16 @@ class AzureConfig(Model):
             raise ValueError(f"needs a VM size for {', '.join(missing)}")
         return sizes
 
+    @field_validator("address_space", "dr_address_space")
+    @classmethod
+    def _holds_the_subnets(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if cidr.prefixlen > ADDRESS_SPACE_MAX_PREFIX:
+            raise ValueError(
+                f"must be a /{ADDRESS_SPACE_MAX_PREFIX} or larger: the network carves {SUBNET_COUNT} "
+                f"/{SUBNET_PREFIX} subnets (gateway, app, data, endpoints) from it"
+            )
+        return cidr
+
     @field_validator("redis_rdb_frequency_minutes")
     @classmethod
     def _rdb_frequency_azure_accepts(cls, minutes: int) -> int:
@@ -160,20 +190,24 @@ class AzureConfig(Model):
     def _skus_match_tiers(self) -> AzureConfig:
         prefix = POSTGRES_SKU_PREFIXES[self.postgres_tier]
         if not self.postgres_sku.startswith(prefix):
-            raise ValueError(
-                f"postgresSku {self.postgres_sku} is not a {self.postgres_tier} size; "
-                f"{self.postgres_tier} sizes start with {prefix} (e.g. {prefix}2ds_v5)"
+            raise SettingError(
+                "postgresSku",
+                self.postgres_sku,
+                f"is not a {self.postgres_tier} size; {self.postgres_tier} sizes start with {prefix} "
+                f"(e.g. {prefix}2ds_v5)",
             )
         if self.redis_sku == "Premium" and self.redis_capacity not in REDIS_PREMIUM_CAPACITIES:
-            raise ValueError(f"redisCapacity {self.redis_capacity} is not a Premium size; allowed: 1-5 (P1-P5)")
+            raise SettingError("redisCapacity", self.redis_capacity, "is not a Premium size; allowed: 1-5 (P1-P5)")
         return self
 
     @model_validator(mode="after")
     def _distinct_locations(self) -> AzureConfig:
         if self.location == self.dr_location:
-            raise ValueError(f"drLocation must differ from location ({self.location})")
+            raise SettingError("drLocation", self.dr_location, f"must differ from location ({self.location})")
         if self.address_space.overlaps(self.dr_address_space):
-            raise ValueError(f"drAddressSpace {self.dr_address_space} overlaps addressSpace {self.address_space}")
+            raise SettingError(
+                "drAddressSpace", str(self.dr_address_space), f"overlaps addressSpace ({self.address_space})"
+            )
         return self
 
 
@@ -183,6 +217,8 @@ def check_stack(cfg: PlatformConfig) -> None:
     _tiers_allow_features(cfg)
     _dr_in_the_paired_region(cfg)
     _rollback_windows_evaluable(cfg)
+    _backup_once_a_day(cfg)
+    _app_subnet_holds_the_scale_sets(cfg)
 
 
 def _rollback_windows_evaluable(cfg: PlatformConfig) -> None:
@@ -190,15 +226,19 @@ def _rollback_windows_evaluable(cfg: PlatformConfig) -> None:
     rollback = cfg.blue_green.rollback
     window, periods = rollback.window_seconds // 60, rollback.evaluation_periods
     if window not in LOG_WINDOWS_MINUTES or periods > MAX_EVALUATION_PERIODS:
-        raise ValueError(
-            f"blueGreen.rollback.windowSeconds = {rollback.window_seconds} with evaluationPeriods = {periods}: "
-            f"Azure log alerts evaluate windows of {', '.join(map(str, LOG_WINDOWS_MINUTES))} minutes, "
-            f"at most {MAX_EVALUATION_PERIODS} in a row"
+        raise SettingError(
+            "blueGreen.rollback.windowSeconds",
+            rollback.window_seconds,
+            f"with evaluationPeriods = {periods}: Azure log alerts evaluate windows of "
+            f"{', '.join(map(str, LOG_WINDOWS_MINUTES))} minutes, "
+            f"at most {MAX_EVALUATION_PERIODS} in a row",
         )
     if window * periods not in METRIC_WINDOWS_MINUTES:
-        raise ValueError(
-            f"blueGreen.rollback.windowSeconds x evaluationPeriods = {window * periods} minutes: Azure metric "
-            f"alerts evaluate windows of {', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes"
+        raise SettingError(
+            "blueGreen.rollback.windowSeconds",
+            rollback.window_seconds,
+            f"x evaluationPeriods ({periods}) = {window * periods} minutes: Azure metric "
+            f"alerts evaluate windows of {', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes",
         )
 
 
@@ -206,11 +246,12 @@ def _key_outlives_rotation(cfg: PlatformConfig) -> None:
     """Key Vault rotates a key at least a week before it expires, so expiry must leave room for rotation."""
     rotation = max(cfg.security.key_rotation_days, KEY_VAULT_MIN_ROTATION_DAYS)
     if cfg.azure.key_expiry_days < rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS:
-        raise ValueError(
-            f"azure.keyExpiryDays = {cfg.azure.key_expiry_days}: must be at least "
-            f"{rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} (security.keyRotationDays {rotation} + "
+        raise SettingError(
+            "azure.keyExpiryDays",
+            cfg.azure.key_expiry_days,
+            f"must be at least {rotation + KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} (security.keyRotationDays {rotation} + "
             f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS}); Key Vault rotates a key at least "
-            f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires"
+            f"{KEY_VAULT_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires",
         )
 
 
@@ -218,9 +259,10 @@ def _dr_in_the_paired_region(cfg: PlatformConfig) -> None:
     """The geo-backup key and the DR copies must sit where Azure replicates: the location's pair."""
     pair = AZURE_PAIRED_REGIONS.get(cfg.azure.location)
     if cfg.disaster_recovery.enabled and pair and cfg.azure.dr_location != pair:
-        raise ValueError(
-            f'azure.drLocation = "{cfg.azure.dr_location}": {cfg.azure.location} replicates geo-redundant '
-            f'backups and storage to its paired region; use "{pair}"'
+        raise SettingError(
+            "azure.drLocation",
+            cfg.azure.dr_location,
+            f'{cfg.azure.location} replicates geo-redundant backups and storage to its paired region; use "{pair}"',
         )
 
 
@@ -228,24 +270,57 @@ def _tiers_allow_features(cfg: PlatformConfig) -> None:
     """Azure offers HA and read replicas only off Burstable, and Redis persistence and replicas only on Premium."""
     tier, sku = cfg.azure.postgres_tier, cfg.azure.redis_sku
     if tier == "Burstable" and cfg.database.high_availability:
-        raise ValueError(
-            "azure.postgresTier = Burstable cannot run database.highAvailability = true; "
-            "use GeneralPurpose or MemoryOptimized (Burstable has no zone-redundant HA)"
+        raise SettingError(
+            "azure.postgresTier",
+            tier,
+            "cannot run database.highAvailability = true; use GeneralPurpose or MemoryOptimized "
+            "(Burstable has no zone-redundant HA)",
         )
     if tier == "Burstable" and cfg.disaster_recovery.enabled:
-        raise ValueError(
-            "azure.postgresTier = Burstable cannot host the disasterRecovery read replica; "
-            "use GeneralPurpose or MemoryOptimized (Burstable has no read replicas)"
+        raise SettingError(
+            "azure.postgresTier",
+            tier,
+            "cannot host the disasterRecovery read replica; use GeneralPurpose or MemoryOptimized "
+            "(Burstable has no read replicas)",
         )
     if cfg.database.high_availability and len(cfg.azure.zones) < 2:
-        raise ValueError("database.highAvailability needs at least 2 azure.zones (primary and standby zone)")
+        raise SettingError(
+            "azure.zones", cfg.azure.zones, "database.highAvailability needs at least 2 (primary and standby zone)"
+        )
     if sku != "Premium" and cfg.cache.snapshot_retention_days:
-        raise ValueError(
-            f"azure.redisSku = {sku} cannot keep cache.snapshotRetentionDays = "
-            f"{cfg.cache.snapshot_retention_days}; RDB persistence needs Premium (or set it to 0)"
+        raise SettingError(
+            "azure.redisSku",
+            sku,
+            f"cannot keep cache.snapshotRetentionDays = {cfg.cache.snapshot_retention_days}; "
+            "RDB persistence needs Premium (or set it to 0)",
         )
     if cfg.cache.replicas > REDIS_MAX_REPLICAS[sku]:
-        raise ValueError(
-            f"azure.redisSku = {sku} cannot have cache.replicas = {cfg.cache.replicas}; "
-            "Basic has none, Standard exactly 1, Premium up to 3"
+        raise SettingError(
+            "azure.redisSku",
+            sku,
+            f"cannot have cache.replicas = {cfg.cache.replicas}; Basic has none, Standard exactly 1, Premium up to 3",
+        )
+
+
+def _backup_once_a_day(cfg: PlatformConfig) -> None:
+    """Azure Backup backs PostgreSQL up once a day at one fixed UTC time, taken from ``backup.dailySchedule``."""
+    schedule = cfg.backup.daily_schedule
+    if cfg.backup.enabled and not CRON_DAILY.fullmatch(schedule):
+        raise SettingError(
+            "backup.dailySchedule",
+            schedule,
+            "Azure Backup runs once a day at a fixed UTC time: give one minute and one hour, every day, "
+            "e.g. cron(0 3 * * ? *)",
+        )
+
+
+def _app_subnet_holds_the_scale_sets(cfg: PlatformConfig) -> None:
+    """Every VM of every scale set sits in the app /24; at full scale with both colours they must all fit."""
+    vms = 2 * sum(cfg.compute.tier(tier).max_size for tier in TIERS)
+    if vms > APP_SUBNET_ADDRESSES:
+        raise SettingError(
+            "compute",
+            {tier: cfg.compute.tier(tier).max_size for tier in TIERS},
+            f"maxSize of web, api and worker, both colours, is {vms} VMs; the Azure app subnet "
+            f"(/{SUBNET_PREFIX}) holds {APP_SUBNET_ADDRESSES}",
         )

@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import COLORS, Color, Model, Percent, Positive
+from .base import COLORS, Color, Model, Positive, SettingError, ThresholdPercent
 
 # An OCI image reference (distribution/reference's grammar): [registry[:port]/]path[:tag][@sha256:digest].
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -56,9 +56,9 @@ class RollbackConfig(Model):
     """
 
     p95_latency_ms: Positive = 500
-    error_rate_percent: Percent = 1
-    cpu_percent: Percent = 90
-    memory_percent: Percent = 90
+    error_rate_percent: ThresholdPercent = 1
+    cpu_percent: ThresholdPercent = 90
+    memory_percent: ThresholdPercent = 90
     max_rollback_seconds: Positive = 120
     # 60 s is the finest period every cloud's load-balancer and VM metrics share (CloudWatch, Azure Monitor, GCP).
     window_seconds: int = Field(60, ge=60, le=3600, multiple_of=60)
@@ -72,10 +72,12 @@ class RollbackConfig(Model):
     def _detection_fits_the_rollback_budget(self) -> RollbackConfig:
         detection = self.window_seconds * self.evaluation_periods
         if detection + self.poll_seconds > self.max_rollback_seconds:
-            raise ValueError(
-                f"windowSeconds ({self.window_seconds}) x evaluationPeriods ({self.evaluation_periods}) + "
+            raise SettingError(
+                "windowSeconds",
+                self.window_seconds,
+                f"{self.window_seconds} s x evaluationPeriods ({self.evaluation_periods}) + "
                 f"pollSeconds ({self.poll_seconds}) = {detection + self.poll_seconds} s exceeds "
-                f"maxRollbackSeconds ({self.max_rollback_seconds}); a rollback could not finish in time"
+                f"maxRollbackSeconds ({self.max_rollback_seconds}); a rollback could not finish in time",
             )
         return self
 

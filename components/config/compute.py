@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from .base import K8S_CPU, K8S_MEMORY, Model, Positive, Tier
+from .base import CpuQuantity, MemoryQuantity, Model, Positive, SettingError, Tier
 
 
 class ScalingTier(Model):
@@ -16,27 +16,20 @@ class ScalingTier(Model):
     target: float = Field(gt=0)
     min_size: int = Field(ge=1, le=100)
     max_size: int = Field(ge=1, le=100)
-    cpu: str
-    memory: str
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu_quantity(cls, value: str) -> str:
-        if not K8S_CPU.match(value):
-            raise ValueError("must be a Kubernetes CPU quantity such as 1, 0.5 or 500m")
-        return value
-
-    @field_validator("memory")
-    @classmethod
-    def _memory_quantity(cls, value: str) -> str:
-        if not K8S_MEMORY.match(value):
-            raise ValueError("must be a Kubernetes memory quantity such as 512Mi or 2Gi")
-        return value
+    cpu: CpuQuantity
+    memory: MemoryQuantity
 
     @model_validator(mode="after")
     def _min_le_max(self) -> ScalingTier:
         if self.min_size > self.max_size:
-            raise ValueError(f"minSize ({self.min_size}) must be <= maxSize ({self.max_size})")
+            raise SettingError("minSize", self.min_size, f"must be <= maxSize ({self.max_size})")
+        return self
+
+    @model_validator(mode="after")
+    def _cpu_target_is_a_percentage(self) -> ScalingTier:
+        """Target tracking on CPU holds average utilisation at ``target`` percent: 100 or more never scales out."""
+        if self.metric == "cpu_utilization" and self.target >= 100:
+            raise SettingError("target", self.target, "a CPU utilisation target is a percentage: above 0 and below 100")
         return self
 
 
@@ -63,9 +56,12 @@ class ComputeConfig(Model):
     @model_validator(mode="after")
     def _metrics_match_tiers(self) -> ComputeConfig:
         if self.metrics_port == self.app_port:
-            raise ValueError(f"metricsPort and appPort must differ (both {self.app_port})")
+            raise SettingError("metricsPort", self.metrics_port, f"must differ from appPort ({self.app_port})")
         expected = {"web": "cpu_utilization", "api": "request_count", "worker": "queue_length"}
         for name, metric in expected.items():
-            if self.tier(name).metric != metric:  # type: ignore[arg-type]
-                raise ValueError(f"{name}.metric must be {metric!r}: each tier's scaling is wired to that signal")
+            actual = self.tier(name).metric  # type: ignore[arg-type]
+            if actual != metric:
+                raise SettingError(
+                    f"{name}.metric", actual, f"must be {metric!r}: each tier's scaling is wired to that signal"
+                )
         return self

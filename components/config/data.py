@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Model, Positive
+from .base import DailyWindow, Model, Positive, SettingError
 
 
 class DatabaseConfig(Model):
@@ -28,9 +28,10 @@ class DatabaseConfig(Model):
     @model_validator(mode="after")
     def _storage_range(self) -> DatabaseConfig:
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
-            raise ValueError(
-                f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) must be >= "
-                f"allocatedStorageGb ({self.allocated_storage_gb})"
+            raise SettingError(
+                "maxAllocatedStorageGb",
+                self.max_allocated_storage_gb,
+                f"must be >= allocatedStorageGb ({self.allocated_storage_gb})",
             )
         return self
 
@@ -41,12 +42,12 @@ class CacheConfig(Model):
     engine_version: str = Field("7.1", pattern=r"^7(\.\d+)?$")
     port: int = Field(6379, ge=1024, le=65535)
     snapshot_retention_days: int = Field(0, ge=0, le=35)
-    snapshot_window: str = Field("04:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")  # UTC, daily
+    snapshot_window: DailyWindow = "04:00-05:00"  # UTC, daily
     replicas: int = Field(0, ge=0, le=5)
     automatic_failover: bool = False
 
     @model_validator(mode="after")
     def _failover_needs_replicas(self) -> CacheConfig:
         if self.automatic_failover and self.replicas < 1:
-            raise ValueError("automaticFailover needs replicas >= 1")
+            raise SettingError("automaticFailover", True, f"needs replicas >= 1 (replicas is {self.replicas})")
         return self

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import TIERS, Model, Tier, region_validator
+from .base import (
+    TIERS,
+    DomainName,
+    Email,
+    GcpMachineType,
+    Model,
+    PrivateNetwork,
+    SettingError,
+    Tier,
+    TimeOfDay,
+    instance_type,
+    region_validator,
+)
 
 if TYPE_CHECKING:
     from .platform import PlatformConfig
@@ -58,6 +71,21 @@ GCP_REGIONS = frozenset(
 )
 
 
+SUBNET_MAX_PREFIX = 29  # GCP's smallest primary subnet range
+PRIVATE_SERVICES_MAX_PREFIX = 24  # the smallest range private services access allocates (Cloud SQL needs a /24)
+SUBNET_RESERVED_ADDRESSES = 4  # GCP keeps the network, gateway, second-to-last and broadcast addresses
+LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")  # GCP label values: at most 63 lowercase letters, digits, _ and -
+
+
+def _max_prefix(largest: int, what: str):
+    def check(cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if cidr.prefixlen > largest:
+            raise ValueError(f"must be a /{largest} or larger: {what}")
+        return cidr
+
+    return check
+
+
 class GcpConfig(Model):
     """GCP project, sizes, addressing and identities (components/gcp). SPEC numbers stay in the shared sections.
 
@@ -67,25 +95,25 @@ class GcpConfig(Model):
     project: str = Field("platform-example", pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     region: str = "us-central1"
     dr_region: str = "us-east1"
-    subnet_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.4.0.0/20")
-    dr_subnet_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.5.0.0/20")
-    private_services_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.6.0.0/16")  # Cloud SQL, Memorystore
-    machine_types: dict[Tier, str] = {"web": "e2-medium", "api": "e2-standard-2", "worker": "e2-medium"}
+    subnet_cidr: PrivateNetwork = ipaddress.IPv4Network("10.4.0.0/20")
+    dr_subnet_cidr: PrivateNetwork = ipaddress.IPv4Network("10.5.0.0/20")
+    private_services_cidr: PrivateNetwork = ipaddress.IPv4Network("10.6.0.0/16")  # Cloud SQL, Memorystore
+    machine_types: dict[Tier, GcpMachineType] = {"web": "e2-medium", "api": "e2-standard-2", "worker": "e2-medium"}
     boot_image: str = Field("projects/debian-cloud/global/images/family/debian-12", pattern=r"^projects/[a-z0-9-]+/")
-    database_tier: str = Field("db-custom-1-3840", pattern=r"^db-")
-    database_backup_start_time: str = Field("03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # UTC
+    database_tier: Annotated[
+        str, instance_type(r"db-[a-z0-9]+(-[a-z0-9]+)*", "a Cloud SQL tier such as db-custom-2-7680")
+    ] = "db-custom-1-3840"
+    database_backup_start_time: TimeOfDay = "03:00"  # UTC
     redis_tier: Literal["BASIC", "STANDARD_HA"] = "STANDARD_HA"
     redis_memory_gb: int = Field(1, ge=1, le=300)  # read replicas need 5 GB or more
     redis_version: Literal["REDIS_7_0", "REDIS_7_2"] = "REDIS_7_2"  # Memorystore's 7.x versions
     ssl_policy_profile: Literal["MODERN", "RESTRICTED"] = "RESTRICTED"
-    domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    domain_name: DomainName = "platform.example.com"
     # The Cloud DNS managed zone (its name, in dnsProject or else project) that serves domainName: the
     # load balancer's A record goes there, which the Google-managed certificate needs before it turns ACTIVE.
     dns_zone: str = Field("platform-example-com", pattern=r"^[a-z][a-z0-9-]{0,62}$")
     dns_project: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-    group_emails: dict[
-        Literal["admin", "developer", "viewer"], list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]]
-    ] = {}
+    group_emails: dict[Literal["admin", "developer", "viewer"], list[Email]] = {}
     # Cloud Armor's preconfigured WAF rules (OWASP CRS 3.3): sensitivity = the CRS paranoia level, 1 fewest false
     # positives. The load balancer logs this fraction of its requests (Cloud Armor's verdicts included).
     armor_waf_sensitivity: int = Field(1, ge=1, le=4)
@@ -94,6 +122,12 @@ class GcpConfig(Model):
     secret_refresh_minutes: int = Field(5, ge=1, le=60)
 
     _check_region = field_validator("region", "dr_region")(region_validator(GCP_REGIONS, "GCP region"))
+    _subnet_size = field_validator("subnet_cidr", "dr_subnet_cidr")(
+        _max_prefix(SUBNET_MAX_PREFIX, "GCP's smallest subnet")
+    )
+    _private_services_size = field_validator("private_services_cidr")(
+        _max_prefix(PRIVATE_SERVICES_MAX_PREFIX, "the smallest range private services access allocates")
+    )
 
     @field_validator("machine_types")
     @classmethod
@@ -106,7 +140,7 @@ class GcpConfig(Model):
     @model_validator(mode="after")
     def _distinct_regions_and_ranges(self) -> GcpConfig:
         if self.region == self.dr_region:
-            raise ValueError(f"drRegion must differ from region ({self.region})")
+            raise SettingError("drRegion", self.dr_region, f"must differ from region ({self.region})")
         ranges = {
             "subnetCidr": self.subnet_cidr,
             "drSubnetCidr": self.dr_subnet_cidr,
@@ -114,15 +148,15 @@ class GcpConfig(Model):
         }
         for (a, first), (b, second) in itertools.combinations(ranges.items(), 2):
             if first.overlaps(second):
-                raise ValueError(f"{b} {second} overlaps {a} {first}")
-        for key, cidr in ranges.items():
-            if not cidr.is_private:
-                raise ValueError(f"{key} {cidr} is not a private range")
+                raise SettingError(b, str(second), f"overlaps {a} ({first})")
         return self
 
 
 def check_stack(cfg: PlatformConfig) -> None:
-    """What GCP refuses across sections: Cloud SQL's backup and transaction-log retention, Cloud Armor's rate limit."""
+    """What GCP refuses across sections: labels, a subnet too small for the VMs, Cloud SQL's backup and
+    transaction-log retention, Cloud Armor's rate limit."""
+    _tags_are_valid_labels(cfg)
+    _subnet_holds_the_instances(cfg)
     _cloud_sql_retention(cfg)
     armor_rate_limit(cfg)
 
@@ -145,18 +179,21 @@ def _cloud_sql_retention(cfg: PlatformConfig) -> None:
     logs, retained = cfg.database.backup_retention_days, cloud_sql_retained_backups(cfg)
     source = "backup.dailyRetentionDays" if cfg.backup.enabled and cfg.backup.daily_retention_days else None
     if logs > CLOUD_SQL_MAX_LOG_DAYS:
-        raise ValueError(
-            f"database.backupRetentionDays = {logs}: Cloud SQL (ENTERPRISE) keeps transaction logs for "
-            f"point-in-time recovery 1-{CLOUD_SQL_MAX_LOG_DAYS} days"
+        raise SettingError(
+            "database.backupRetentionDays",
+            logs,
+            f"Cloud SQL (ENTERPRISE) keeps transaction logs for point-in-time recovery 1-{CLOUD_SQL_MAX_LOG_DAYS} days",
         )
     if source and retained > CLOUD_SQL_MAX_RETAINED_BACKUPS:
-        raise ValueError(
-            f"{source} = {retained}: Cloud SQL keeps at most {CLOUD_SQL_MAX_RETAINED_BACKUPS} automated backups"
+        raise SettingError(
+            source, retained, f"Cloud SQL keeps at most {CLOUD_SQL_MAX_RETAINED_BACKUPS} automated backups"
         )
     if source and logs > retained:
-        raise ValueError(
-            f"database.backupRetentionDays = {logs} exceeds {source} = {retained}: Cloud SQL keeps transaction "
-            f"logs (point-in-time recovery) no longer than it keeps backups; lower the first or raise the second"
+        raise SettingError(
+            "database.backupRetentionDays",
+            logs,
+            f"exceeds {source} ({retained}): Cloud SQL keeps transaction logs (point-in-time recovery) no longer "
+            "than it keeps backups; lower the first or raise the second",
         )
 
 
@@ -171,9 +208,36 @@ def armor_rate_limit(cfg: PlatformConfig) -> tuple[int, int]:
     seconds, remainder = divmod(window_ms, 1000)
     if remainder or seconds not in ARMOR_INTERVALS_SECONDS:
         allowed = ", ".join(str(s * 1000) for s in ARMOR_INTERVALS_SECONDS)
-        raise ValueError(f"app.rateLimitWindow = {window_ms}: Cloud Armor rate-limits over {allowed} ms only")
+        raise SettingError("app.rateLimitWindow", window_ms, f"Cloud Armor rate-limits over {allowed} ms only")
     if requests > ARMOR_MAX_THROTTLE_COUNT:
-        raise ValueError(
-            f"app.rateLimitRequests = {requests}: Cloud Armor throttles at most {ARMOR_MAX_THROTTLE_COUNT} requests"
+        raise SettingError(
+            "app.rateLimitRequests", requests, f"Cloud Armor throttles at most {ARMOR_MAX_THROTTLE_COUNT} requests"
         )
     return requests, seconds
+
+
+def _tags_are_valid_labels(cfg: PlatformConfig) -> None:
+    """Tags become GCP labels, which take fewer characters than AWS and Azure tags (a rewrite would split costs)."""
+    for key, value in (("tags.owner", cfg.tags.owner), ("tags.costCenter", cfg.tags.cost_center)):
+        if not LABEL_VALUE.fullmatch(value):
+            raise SettingError(key, value, "GCP label values take at most 63 lowercase letters, digits, _ and -")
+
+
+def _subnet_holds_the_instances(cfg: PlatformConfig) -> None:
+    """Every VM of every managed instance group sits in the region's subnet; at full scale they must all fit.
+
+    The DR region's subnet exists only with disaster recovery, and then runs the same groups.
+    """
+    vms = 2 * sum(cfg.compute.tier(tier).max_size for tier in TIERS)
+    subnets = [("gcp.subnetCidr", cfg.gcp.subnet_cidr)]
+    if cfg.disaster_recovery.enabled:
+        subnets.append(("gcp.drSubnetCidr", cfg.gcp.dr_subnet_cidr))
+    for key, cidr in subnets:
+        usable = cidr.num_addresses - SUBNET_RESERVED_ADDRESSES
+        if vms > usable:
+            raise SettingError(
+                key,
+                str(cidr),
+                f"holds {usable} VMs, but maxSize of web, api and worker, both colours, is {vms}; "
+                f"use a /{32 - (vms + SUBNET_RESERVED_ADDRESSES - 1).bit_length()} or larger",
+            )

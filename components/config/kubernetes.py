@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import K8S_CPU, K8S_MEMORY, UUID, Model
+from .base import UUID, CpuQuantity, MemoryQuantity, Model, PrivateNetwork, SettingError
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 # A label key: an optional DNS-subdomain prefix and "/", then a name of 63 characters at most.
@@ -116,14 +116,14 @@ class KubernetesConfig(Model):
     context: str | None = Field(None, min_length=1)
     namespace: str | None = Field(None, pattern=DNS_LABEL)  # default platform-<env>
     monitoring_namespace: str = Field("monitoring", pattern=DNS_LABEL)
-    quota_cpu: str | None = Field(None, pattern=K8S_CPU.pattern)
-    quota_memory: str | None = Field(None, pattern=K8S_MEMORY.pattern)
+    quota_cpu: CpuQuantity | None = None
+    quota_memory: MemoryQuantity | None = None
     quota_pods: int | None = Field(None, ge=1)
     api_requests_metric: str | None = Field(None, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:.|/-]*$")
     worker_queue_metric: str | None = Field(None, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:.|/-]*$")
     worker_queue_selector: dict[str, str] | None = None
-    database_cidrs: list[ipaddress.IPv4Network] = []
-    cache_cidrs: list[ipaddress.IPv4Network] = []
+    database_cidrs: list[PrivateNetwork] = []  # data stores are never reached over the internet
+    cache_cidrs: list[PrivateNetwork] = []
     pdb_min_available_percent: int = Field(50, ge=0, le=100)
     # Pods a rolling update may add above the HPA's count (Kubernetes rounds up); none are taken away.
     max_surge_percent: int = Field(25, ge=1, le=100)
@@ -146,19 +146,15 @@ class KubernetesConfig(Model):
     @classmethod
     def _images_moved_to_releases(cls, data: object) -> object:
         if isinstance(data, dict) and "images" in data:
-            raise ValueError("images moved to blueGreen.releases.<colour>.image: each colour runs its own release")
+            raise SettingError(
+                "images", data["images"], "moved to blueGreen.releases.<colour>.image: each colour runs its own release"
+            )
         return data
-
-    @field_validator("database_cidrs", "cache_cidrs")
-    @classmethod
-    def _private_cidrs(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
-        for cidr in cidrs:
-            if not cidr.is_private:
-                raise ValueError(f"{cidr} is not a private range; data stores are never reached over the internet")
-        return cidrs
 
     @model_validator(mode="after")
     def _dns_service_ip_needs_node_local_dns(self) -> KubernetesConfig:
         if self.dns_service_ip is not None and self.dns != "node-local-dns":
-            raise ValueError(f"dnsServiceIp is only used with dns: node-local-dns (dns is {self.dns})")
+            raise SettingError(
+                "dnsServiceIp", str(self.dns_service_ip), f"is only used with dns: node-local-dns (dns is {self.dns})"
+            )
         return self

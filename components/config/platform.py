@@ -11,7 +11,7 @@ from . import aws, azure, gcp
 from .application import AppSettings, FeatureFlagsConfig
 from .aws import AwsConfig
 from .azure import AzureConfig
-from .base import Cloud, Environment, Model
+from .base import Cloud, Environment, Model, SettingError
 from .blue_green import BlueGreenConfig
 from .compute import ComputeConfig
 from .data import CacheConfig, DatabaseConfig
@@ -76,7 +76,9 @@ class PlatformConfig(Model):
     def _cross_section_rules(self, info: ValidationInfo) -> PlatformConfig:
         """Rules that span sections; each cloud checks what only it cannot do."""
         if self.backup.copy_to_dr and not (self.backup.enabled and self.disaster_recovery.enabled):
-            raise ValueError("backup.copyToDr needs backup.enabled and disasterRecovery.enabled (the DR vault)")
+            raise SettingError(
+                "backup.copyToDr", True, "needs backup.enabled and disasterRecovery.enabled (copies go to the DR vault)"
+            )
         for cloud in self.clouds:
             CLOUD_RULES[cloud](self)
         if self.environment == "prod" and not (info.context or {}).get(PROFILE_ONLY):
@@ -88,18 +90,21 @@ class PlatformConfig(Model):
         """A tag can be moved to other bytes; prod runs exactly what was validated (SPEC.md: pinned by digest)."""
         for color, release in self.blue_green.releases.items():
             if not release.pinned:
-                raise ValueError(
-                    f'blueGreen.releases.{color}.image = "{release.image}": prod needs a digest-pinned image, '
-                    "e.g. registry.example.com/team/app:1.2.3@sha256:<64 hex>"
+                raise SettingError(
+                    f"blueGreen.releases.{color}.image",
+                    release.image,
+                    "prod needs a digest-pinned image, e.g. registry.example.com/team/app:1.2.3@sha256:<64 hex>",
                 )
 
     def _prod_pages_someone(self) -> None:
         """Critical and high alarms page on-call (SPEC.md); a prod stack whose pages reach nobody is refused."""
         unheard = [severity for severity in ("critical", "high") if not self.alarms.subscriptions.get(severity)]
         if unheard:
-            raise ValueError(
-                f"alarms.subscriptions needs at least one address for {' and '.join(unheard)} in prod "
-                "(the on-call pager); e.g. subscriptions: {critical: [oncall@example.com], high: [oncall@example.com]}"
+            raise SettingError(
+                "alarms.subscriptions",
+                self.alarms.subscriptions,
+                f"prod needs at least one address for {' and '.join(unheard)} (the on-call pager); "
+                "e.g. subscriptions: {critical: [oncall@example.com], high: [oncall@example.com]}",
             )
 
     def tags_for(self, service: str) -> dict[str, str]:

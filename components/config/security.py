@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import Model
+from .base import Model, SettingError, TagValue
 
 SSH_ALLOWED_RANGE = ipaddress.IPv4Network("10.0.0.0/8")
 
@@ -15,8 +15,8 @@ SSH_ALLOWED_RANGE = ipaddress.IPv4Network("10.0.0.0/8")
 class TagsConfig(Model):
     """Tags/labels every resource carries, besides environment, service and managed-by."""
 
-    owner: str = Field("platform-team", min_length=1)
-    cost_center: str = Field("platform", min_length=1)
+    owner: TagValue = "platform-team"
+    cost_center: TagValue = "platform"
 
 
 class SecurityConfig(Model):
@@ -31,7 +31,9 @@ class SecurityConfig(Model):
     @field_validator("ssh_cidrs")
     @classmethod
     def _ssh_only_from_private_range(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
-        for cidr in cidrs:
+        for index, cidr in enumerate(cidrs):
             if not cidr.subnet_of(SSH_ALLOWED_RANGE):
-                raise ValueError(f"{cidr} is outside {SSH_ALLOWED_RANGE}; SSH is allowed only from there")
+                raise SettingError(
+                    str(index), str(cidr), f"is outside {SSH_ALLOWED_RANGE}; SSH is allowed only from there"
+                )
         return cidrs

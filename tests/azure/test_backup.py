@@ -141,7 +141,7 @@ def test_vault_gets_the_backup_role_on_the_server_and_reader_on_its_group(plan, 
     [
         (
             ("backup.dailySchedule=cron(0 */6 * * ? *)",),
-            "platform:backup.dailySchedule = 'cron(0 */6 * * ? *)': Azure Backup runs once a day at a fixed UTC time",
+            'platform:backup.dailySchedule = "cron(0 */6 * * ? *)": Azure Backup runs once a day at a fixed UTC time',
         ),
         (
             ("backup.hourlyRetentionDays=10",),

@@ -134,14 +134,18 @@ def test_standard_accepts_its_one_built_in_replica(plan):
 @pytest.mark.parametrize(
     ("stack", "override", "expected"),
     [
-        ("staging", "azure.redisSku=Standard", "azure.redisSku = Standard cannot keep cache.snapshotRetentionDays = 7"),
-        ("dev", "cache.replicas=2", "azure.redisSku = Standard cannot have cache.replicas = 2"),
-        ("prod", "cache.replicas=4", "azure.redisSku = Premium cannot have cache.replicas = 4"),
-        ("prod", "azure.redisCapacity=0", "redisCapacity 0 is not a Premium size; allowed: 1-5"),
+        (
+            "staging",
+            "azure.redisSku=Standard",
+            'azure.redisSku = "Standard": cannot keep cache.snapshotRetentionDays = 7',
+        ),
+        ("dev", "cache.replicas=2", 'azure.redisSku = "Standard": cannot have cache.replicas = 2'),
+        ("prod", "cache.replicas=4", 'azure.redisSku = "Premium": cannot have cache.replicas = 4'),
+        ("prod", "azure.redisCapacity=0", "platform:azure.redisCapacity = 0: is not a Premium size; allowed: 1-5"),
         (
             "staging",
             "azure.redisRdbFrequencyMinutes=45",
-            'platform:azure.redisRdbFrequencyMinutes = "45": allowed: 15, 30, 60, 360, 720, 1440',
+            "platform:azure.redisRdbFrequencyMinutes = 45: allowed: 15, 30, 60, 360, 720, 1440",
         ),
     ],
 )

@@ -276,9 +276,12 @@ def test_autoscale_window_never_below_azures_minimum(plan):
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("compute.api.minSize=20", "platform:compute.api: minSize (20) must be <= maxSize (15)"),
-        ("compute.web.metric=queue_length", "web.metric must be 'cpu_utilization'"),
-        ("compute.worker.target=0", 'platform:compute.worker.target = "0": Input should be greater than 0'),
+        ("compute.api.minSize=20", "platform:compute.api.minSize = 20: must be <= maxSize (15)"),
+        (
+            "compute.web.metric=queue_length",
+            "platform:compute.web.metric = \"queue_length\": must be 'cpu_utilization'",
+        ),
+        ("compute.worker.target=0", "platform:compute.worker.target = 0: Input should be greater than 0"),
     ],
 )
 def test_bad_scaling_config_is_one_clear_error(plan, override, expected):

@@ -181,11 +181,19 @@ def test_prod_replica_in_the_dr_region_with_its_own_network_and_key(plan):
         (
             "dev",
             "database.highAvailability=true",
-            "azure.postgresTier = Burstable cannot run database.highAvailability",
+            'azure.postgresTier = "Burstable": cannot run database.highAvailability',
         ),
-        ("staging", "disasterRecovery.enabled=true", "azure.postgresTier = Burstable cannot host the disasterRecovery"),
-        ("prod", "azure.postgresSku=Standard_B2ms", "postgresSku Standard_B2ms is not a GeneralPurpose size"),
-        ("prod", 'azure.zones=["1"]', "database.highAvailability needs at least 2 azure.zones"),
+        (
+            "staging",
+            "disasterRecovery.enabled=true",
+            'azure.postgresTier = "Burstable": cannot host the disasterRecovery',
+        ),
+        (
+            "prod",
+            "azure.postgresSku=Standard_B2ms",
+            'azure.postgresSku = "Standard_B2ms": is not a GeneralPurpose size',
+        ),
+        ("prod", 'azure.zones=["1"]', 'azure.zones = ["1"]: database.highAvailability needs at least 2'),
     ],
 )
 def test_bad_database_config_is_one_clear_error(plan, stack, override, expected):

@@ -84,7 +84,7 @@ def test_expiry_follows_config(plan):
     ("override", "expected"),
     [
         ("azure.keyExpiryDays=36", "azure.keyExpiryDays = 36: must be at least 37 (security.keyRotationDays 30 + 7)"),
-        ("azure.keyExpiryDays=20", 'platform:azure.keyExpiryDays = "20": Input should be greater than or equal to 28'),
+        ("azure.keyExpiryDays=20", "platform:azure.keyExpiryDays = 20: Input should be greater than or equal to 28"),
         ("azure.keyVaultSku=basic", "platform:azure.keyVaultSku = \"basic\": Input should be 'standard' or 'premium'"),
     ],
 )

@@ -96,7 +96,7 @@ def test_ssh_from_outside_the_private_range_is_refused(plan):
     with pytest.raises(ConfigError) as error:
         azure_plan(plan, "dev", 'security.sshCidrs=["192.168.0.0/24"]')
     assert "platform:security.sshCidrs" in str(error.value)
-    assert "192.168.0.0/24 is outside 10.0.0.0/8" in str(error.value)
+    assert 'platform:security.sshCidrs.0 = "192.168.0.0/24": is outside 10.0.0.0/8' in str(error.value)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -125,7 +125,8 @@ def test_labelled_resources_carry_spec_labels(plan, stack):
     assert db.inputs["settings"]["userLabels"]["service"] == "database"
 
 
-def test_labels_are_made_valid_for_gcp(plan):
-    p = gcp_plan(plan, "dev", "tags.owner=Platform Team", "tags.costCenter=CC.42")
+def test_tags_reach_gcp_as_labels(plan):
+    """Config refuses tags GCP labels cannot hold (test_config_validators.py); valid ones pass unchanged."""
+    p = gcp_plan(plan, "dev", "tags.owner=platform_team-1", "tags.costCenter=cc-42")
     labels = p.named("gcp:redis/instance:Instance", "redis").inputs["labels"]
-    assert labels["owner"] == "platform-team" and labels["cost-center"] == "cc-42"
+    assert labels["owner"] == "platform_team-1" and labels["cost-center"] == "cc-42"

@@ -14,14 +14,14 @@ def kubernetes(**values: object) -> dict:
 @pytest.mark.parametrize(
     ("values", "problem"),
     [
-        ({"images": {"web": "repo/web:1.0.0"}}, "images moved to blueGreen.releases"),
-        ({"databaseCidrs": ["0.0.0.0/0"]}, "not a private range"),
-        ({"cacheCidrs": ["8.8.8.0/24"]}, "not a private range"),
+        ({"images": {"web": "repo/web:1.0.0"}}, 'images = {"web": "repo/web:1.0.0"}: moved to blueGreen.releases'),
+        ({"databaseCidrs": ["0.0.0.0/0"]}, "must be a private range"),
+        ({"cacheCidrs": ["8.8.8.0/24"]}, "must be a private range"),
         ({"namespace": "Not_A_Label"}, "kubernetes.namespace"),
         ({"quotaCpu": "lots"}, "kubernetes.quotaCpu"),
         ({"pdbMinAvailablePercent": 101}, "kubernetes.pdbMinAvailablePercent"),
         ({"maxSurgePercent": 0}, "kubernetes.maxSurgePercent"),
-        ({"dnsServiceIp": "10.96.0.10"}, "dnsServiceIp is only used with dns: node-local-dns"),
+        ({"dnsServiceIp": "10.96.0.10"}, 'dnsServiceIp = "10.96.0.10": is only used with dns: node-local-dns'),
         ({"dns": "coredns"}, "kubernetes.dns"),
         ({"gateway": {"name": "Platform"}}, "kubernetes.gateway.name"),
         ({"gateway": {"hostnames": ["https://example.com"]}}, "not a DNS name"),

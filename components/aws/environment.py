@@ -129,7 +129,13 @@ class AwsEnvironment(pulumi.ComponentResource):
                 "dr-network", cfg, cidr=str(cfg.aws.dr_vpc_cidr), logs_key=keys.dr_logs, public=False, opts=dr_child
             )
             replica = DatabaseReplica(
-                "database-replica", cfg, source=database, network=dr_network, key=keys.dr_data, opts=dr_child
+                "database-replica",
+                cfg,
+                source=database,
+                network=dr_network,
+                key=keys.dr_data,
+                logs_key=keys.dr_logs,
+                opts=dr_child,
             )
         Alarms(
             "alarms",

@@ -106,6 +106,8 @@ class AwsConfig(Model):
     # How long a new instance may take to install its container runtime, pull the release and pass the load
     # balancer's health check (5 x 30 s once the app answers) before Auto Scaling judges it by that check.
     health_check_grace_seconds: int = Field(600, ge=60, le=7200)
+    # How often each instance checks whether a credential it started with was rotated (then restarts its container).
+    credential_check_minutes: int = Field(5, ge=1, le=60)
 
     _check_region = field_validator("region", "dr_region")(region_validator(AWS_REGIONS, "AWS region"))
 
@@ -128,9 +130,30 @@ class AwsConfig(Model):
         return window
 
 
+# AWS WAF rate-based rules count over one of these windows (seconds), at least 10 and at most 2e9 requests.
+WAF_RATE_WINDOWS_SECONDS = (60, 120, 300, 600)
+WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX = 10, 2_000_000_000
+
+
+def waf_rate_limit(requests: int, window_ms: int) -> tuple[int, int]:
+    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as a WAF (limit, window seconds): the shortest
+    window WAF offers that covers the app's (the longest when none does), the limit scaled to keep the rate,
+    rounded up, and never under WAF's minimum. The app's own limiter stays the precise one; WAF is the edge."""
+    window = next((w for w in WAF_RATE_WINDOWS_SECONDS if w * 1000 >= window_ms), WAF_RATE_WINDOWS_SECONDS[-1])
+    limit = -(-requests * window * 1000 // window_ms)  # ceiling division
+    return max(limit, WAF_RATE_LIMIT_MIN), window
+
+
 def check_stack(cfg: PlatformConfig) -> None:
     """CloudWatch Logs keeps logs only for its own fixed set of retention periods; ElastiCache refuses a
-    maintenance window that overlaps the snapshot window."""
+    maintenance window that overlaps the snapshot window; WAF counts at most 2e9 requests per window."""
+    limit, window = waf_rate_limit(cfg.app.rate_limit_requests, cfg.app.rate_limit_window)
+    if limit > WAF_RATE_LIMIT_MAX:
+        raise ValueError(
+            f"app.rateLimitRequests = {cfg.app.rate_limit_requests} per app.rateLimitWindow = "
+            f"{cfg.app.rate_limit_window} ms is {limit} requests per {window} s at the WAF, above its maximum "
+            f"{WAF_RATE_LIMIT_MAX}"
+        )
     if _overlaps_daily(weekly_window(cfg.aws.cache_maintenance_window), cfg.cache.snapshot_window):
         raise ValueError(
             f'aws.cacheMaintenanceWindow = "{cfg.aws.cache_maintenance_window}" overlaps cache.snapshotWindow '

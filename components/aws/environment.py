@@ -9,6 +9,7 @@ from .. import application
 from ..config import PlatformConfig
 from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
+from .access_logs import AccessLogs
 from .alarms import Alarms
 from .alerting import Alerting
 from .audit import AuditTrail
@@ -49,7 +50,19 @@ class AwsEnvironment(pulumi.ComponentResource):
         secrets = AppSecrets("secrets", cfg, key=keys.data, opts=child)
         alerting = Alerting("alerting", cfg, key=keys.alerts, opts=child)
         app_logs = AppLogs("logs", cfg, key=keys.logs, opts=child)
-        audit = AuditTrail("audit", cfg, logs_key=keys.logs, opts=child)
+        config_bucket = ConfigBucket("config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr, opts=child)
+        audit = AuditTrail(
+            "audit",
+            cfg,
+            logs_key=keys.logs,
+            config_bucket=config_bucket.bucket,
+            dr_logs_key=keys.dr_logs,
+            dr_provider=dr,
+            opts=child,
+        )
+        access_logs = AccessLogs(
+            "access-logs", cfg, sources={"config": config_bucket.bucket, "audit": audit.bucket}, opts=child
+        )
 
         database = Database(
             "database",
@@ -71,7 +84,9 @@ class AwsEnvironment(pulumi.ComponentResource):
         )
         queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
         flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
-        load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, network=network, opts=child)
+        load_balancer = BlueGreenLoadBalancer(
+            "load-balancer", cfg, network=network, access_logs=access_logs, opts=child
+        )
         # Where the application finds its data stores and queue, on the instances and on Kubernetes alike.
         services: dict[str, pulumi.Input[str]] = {
             "DATABASE_HOST": database.instance.address,
@@ -105,7 +120,6 @@ class AwsEnvironment(pulumi.ComponentResource):
             },
             opts=child,
         )
-        config_bucket = ConfigBucket("config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr, opts=child)
         backups = (
             Backups(
                 "backup",

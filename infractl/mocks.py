@@ -269,6 +269,9 @@ _AWS_EXTRAS = {
         "configurationProfileId": _digest(p, "profile", length=7)
     },
     "aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion": lambda p, r, a, i: {"versionNumber": 1},
+    "aws:wafv2/webAcl:WebAcl": lambda p, r, a, i: {
+        "arn": f"arn:aws:wafv2:{r}:{ACCOUNT_ID}:{str(i.get('scope', 'REGIONAL')).lower()}/webacl/{p}/{_digest(p)[:8]}"
+    },
 }
 
 

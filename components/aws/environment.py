@@ -28,6 +28,7 @@ from .queue import WorkQueue
 from .rollback import RollbackAlarms
 from .secrets import AppSecrets
 from .storage import ConfigBucket
+from .waf import WebFirewall
 
 
 class AwsEnvironment(pulumi.ComponentResource):
@@ -87,6 +88,7 @@ class AwsEnvironment(pulumi.ComponentResource):
         load_balancer = BlueGreenLoadBalancer(
             "load-balancer", cfg, network=network, access_logs=access_logs, opts=child
         )
+        WebFirewall("waf", cfg, load_balancer=load_balancer, logs_key=keys.logs, opts=child)
         # Where the application finds its data stores and queue, on the instances and on Kubernetes alike.
         services: dict[str, pulumi.Input[str]] = {
             "DATABASE_HOST": database.instance.address,

@@ -148,7 +148,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.register_outputs({"trail_arn": self.trail.arn, "bucket": self.bucket.bucket})
 
 
-def _event_selectors(config_arn: pulumi.Output[str], audit_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
+def _event_selectors(config_arn: pulumi.Output[str], audit_arn: pulumi.Output[str]) -> list[Any]:
     """Management events; object-level events of the config bucket; reads of the audit logs, and their changes
     except uploads (CloudTrail's own log-file uploads would loop)."""
 

@@ -51,9 +51,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.versioning = aws.s3.BucketVersioning(
             name, bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
         )
-        default: dict[str, Any] = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn} if key else {"sse_algorithm": SSE_S3}
-        )
+        default: Any = {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn} if key else {"sse_algorithm": SSE_S3}
         aws.s3.BucketServerSideEncryptionConfiguration(
             name,
             bucket=self.bucket.id,

@@ -26,7 +26,8 @@ from .logs import AppLogs
 from .network import Network
 from .queue import WorkQueue
 from .rollback import RollbackAlarms
-from .secrets import AppSecrets
+from .rotation import SecretRotations
+from .secrets import AppSecrets, GeneratedCredentials
 from .storage import ConfigBucket
 from .waf import WebFirewall
 
@@ -48,7 +49,7 @@ class AwsEnvironment(pulumi.ComponentResource):
 
         keys = Keys("keys", cfg, dr_provider=dr, opts=child)
         network = Network("network", cfg, cidr=str(cfg.aws.vpc_cidr), logs_key=keys.logs, public=True, opts=child)
-        secrets = AppSecrets("secrets", cfg, key=keys.data, opts=child)
+        credentials = GeneratedCredentials("credentials", opts=child)
         alerting = Alerting("alerting", cfg, key=keys.alerts, opts=child)
         app_logs = AppLogs("logs", cfg, key=keys.logs, opts=child)
         config_bucket = ConfigBucket("config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr, opts=child)
@@ -71,7 +72,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             network=network,
             key=keys.data,
             logs_key=keys.logs,
-            password=secrets.database_password,
+            password=credentials.database_password,
             opts=child,
         )
         cache = Cache(
@@ -80,7 +81,20 @@ class AwsEnvironment(pulumi.ComponentResource):
             network=network,
             key=keys.data,
             logs_key=keys.logs,
-            auth_token=secrets.cache_auth_token,
+            password=credentials.cache_auth_token,
+            opts=child,
+        )
+        secrets = AppSecrets(
+            "secrets", cfg, key=keys.data, credentials=credentials, database=database, cache=cache, opts=child
+        )
+        SecretRotations(
+            "rotation",
+            cfg,
+            secrets=secrets,
+            network=network,
+            cache=cache,
+            key=keys.data,
+            logs_key=keys.logs,
             opts=child,
         )
         queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
@@ -109,7 +123,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             app_logs=app_logs,
             credentials={
                 "DATABASE_PASSWORD": Credential(secrets.database_secret_arn, "password"),
-                "REDIS_AUTH_TOKEN": Credential(secrets.cache_secret_arn),
+                "REDIS_AUTH_TOKEN": Credential(secrets.cache_secret_arn, "password"),
                 "JWT_SIGNING_KEY": Credential(secrets.jwt_secret_arn),
             },
             flags=flags,
@@ -119,6 +133,10 @@ class AwsEnvironment(pulumi.ComponentResource):
                 "APPCONFIG_APPLICATION_ID": flags.application.id,
                 "APPCONFIG_ENVIRONMENT_ID": flags.environment.environment_id,
                 "APPCONFIG_PROFILE_ID": flags.profile.configuration_profile_id,
+                # Where an application that re-reads rotated credentials itself finds them (the role may read them).
+                "DATABASE_SECRET_ARN": secrets.database_secret_arn,
+                "REDIS_SECRET_ARN": secrets.cache_secret_arn,
+                "JWT_SECRET_ARN": secrets.jwt_secret_arn,
             },
             opts=child,
         )
@@ -215,9 +233,9 @@ class AwsEnvironment(pulumi.ComponentResource):
             workload=WorkloadSettings(
                 env=services,
                 secrets={
-                    "DATABASE_PASSWORD": secrets.database_password,
-                    "REDIS_AUTH_TOKEN": secrets.cache_auth_token,
-                    "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                    "DATABASE_PASSWORD": credentials.database_password,
+                    "REDIS_AUTH_TOKEN": credentials.cache_auth_token,
+                    "JWT_SIGNING_KEY": credentials.jwt_signing_key,
                 },
             ),
         )

@@ -38,7 +38,7 @@ LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF refuses a log group named otherwise
 REDACTED_HEADERS = ("authorization", "cookie")
 
 
-def _visibility(metric: str) -> dict[str, Any]:
+def _visibility(metric: str) -> Any:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
 
@@ -52,7 +52,7 @@ def _managed(name: str, priority: int) -> dict[str, Any]:
     }
 
 
-def rules(cfg: PlatformConfig) -> list[dict[str, Any]]:
+def rules(cfg: PlatformConfig) -> list[Any]:
     """The web ACL's rules, lowest priority evaluated first."""
     limit, window = waf_rate_limit(cfg.app.rate_limit_requests, cfg.app.rate_limit_window)
     rate = {
@@ -88,7 +88,7 @@ class WebFirewall(pulumi.ComponentResource):
             name=cfg.name("web-acl"),
             description=f"{cfg.name()} load balancer: AWS managed rules and the app's rate limit",
             scope="REGIONAL",
-            default_action={"allow": {}},
+            default_action={"allow": {}},  # what no rule blocks passes
             rules=rules(cfg),
             visibility_config=_visibility(cfg.name("web-acl")),
             tags=tags,

@@ -86,6 +86,7 @@ def test_password_is_generated_secret_and_stored_in_secrets_manager(plan):
     assert db.inputs["password"] == "[secret]"
     generated = p.named("random:index/randomPassword:RandomPassword", "database-master")
     assert db.property_dependencies["password"] == [generated.urn]
+    assert p.by_urn(generated.parent).type == "platform:aws:GeneratedCredentials"
     assert db.inputs["username"] == "platform_admin"
     assert db.inputs["iamDatabaseAuthenticationEnabled"] is True
     secret = p.outputs["aws_database_secret_id"]

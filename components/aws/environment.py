@@ -193,7 +193,13 @@ class AwsEnvironment(pulumi.ComponentResource):
             app_logs=app_logs,
             opts=child,
         )
-        roles = AccessRoles("access", cfg, opts=child)
+        roles = AccessRoles(
+            "access",
+            cfg,
+            audit_log_group=audit.log_group,
+            audit_buckets=[audit.bucket, *([audit.replica] if audit.replica else [])],
+            opts=child,
+        )
 
         self.outputs = EnvironmentOutputs(
             region=cfg.aws.region,

@@ -27,6 +27,14 @@ class WorkloadSettings:
 
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Where the database and cache listen (pods' egress; the ports are env's DATABASE_PORT and REDIS_PORT).
+    service_cidrs: Sequence[str] = ()
+    # What the cloud's usual metrics adapter calls the api's requests per pod per second (the Prometheus
+    # Adapter's default rule serves a counter <name>_total as <name>_per_second) and the worker queue's
+    # backlog, with the labels that pick this environment's queue.
+    requests_metric: str = "http_requests_per_second"
+    queue_metric: str = "worker_queue_messages_visible"  # by default the worker's own gauge of the backlog
+    queue_metric_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class EnvironmentOutputs:
     feature_flags_id: pulumi.Input[str]
     access_role_ids: Mapping[str, pulumi.Input[str]]
     releases: Mapping[str, Mapping[str, str]]
-    rollback_alarm_ids: Mapping[str, Sequence[pulumi.Input[str]]] | None = None
+    rollback_alarm_ids: Mapping[str, Sequence[pulumi.Input[str]]]
     backup_vault_name: pulumi.Input[str] | None = None
     dr_region: pulumi.Input[str] | None = None
     dr_database_endpoint: pulumi.Input[str] | None = None

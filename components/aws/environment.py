@@ -243,6 +243,10 @@ class AwsEnvironment(pulumi.ComponentResource):
                     "REDIS_AUTH_TOKEN": credentials.cache_auth_token,
                     "JWT_SIGNING_KEY": credentials.jwt_signing_key,
                 },
+                service_cidrs=[str(cfg.aws.vpc_cidr)],
+                # The CloudWatch exporter's SQS backlog, served by the Prometheus Adapter's external rules.
+                queue_metric="aws_sqs_approximate_number_of_messages_visible_average",
+                queue_metric_selector={"queue_name": queue.queue.name},
             ),
         )
         self.register_outputs({})

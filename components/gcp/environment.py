@@ -138,6 +138,11 @@ class GcpEnvironment(pulumi.ComponentResource):
                     "REDIS_AUTH_TOKEN": cache.instance.auth_string,
                     "JWT_SIGNING_KEY": secrets.jwt_signing_key,
                 },
+                service_cidrs=[str(cfg.gcp.private_services_cidr)],  # Cloud SQL and Memorystore's PSA range
+                # The Custom Metrics Stackdriver Adapter: Managed Prometheus's counter (served as a rate), Pub/Sub.
+                requests_metric="prometheus.googleapis.com|http_requests_total|counter",
+                queue_metric="pubsub.googleapis.com|subscription|num_undelivered_messages",
+                queue_metric_selector={"resource.labels.subscription_id": queue.subscription.name},
             ),
         )
         self.register_outputs({})

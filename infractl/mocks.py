@@ -518,6 +518,8 @@ _GCP_SERVICE_AGENTS = {
     "pubsub.googleapis.com": "gcp-sa-pubsub",
     "parametermanager.googleapis.com": "gcp-sa-pm",
     "monitoring.googleapis.com": "gcp-sa-monitoring-notification",
+    "workflows.googleapis.com": "gcp-sa-workflows",
+    "eventarc.googleapis.com": "gcp-sa-eventarc",
 }
 
 
@@ -554,6 +556,8 @@ _GCP_EXTRAS = {
     "gcp:pubsub/subscription:Subscription": _gcp_path("subscriptions", "name"),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _gcp_path("buckets", "bucketId", "location", True),
     "gcp:projects/iAMCustomRole:IAMCustomRole": _gcp_path("roles", "roleId", full_name=True),
+    "gcp:workflows/workflow:Workflow": _gcp_path("workflows", "name", "location"),
+    "gcp:compute/securityPolicy:SecurityPolicy": _gcp_path("securityPolicies", "name", "global"),
     "gcp:parametermanager/regionalParameter:RegionalParameter": _gcp_path(
         "parameters", "parameterId", "location", True
     ),

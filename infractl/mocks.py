@@ -242,6 +242,10 @@ def _named_arn(service: str, resource: str) -> Any:
     }
 
 
+def _function_arn(region: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+
+
 _AWS_EXTRAS = {
     "aws:rds/instance:Instance": _rds_instance,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
@@ -277,6 +281,20 @@ _AWS_EXTRAS = {
         "configurationProfileId": _digest(p, "profile", length=7)
     },
     "aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion": lambda p, r, a, i: {"versionNumber": 1},
+    "aws:elasticache/user:User": lambda p, r, a, i: {
+        "arn": f"arn:aws:elasticache:{r}:{ACCOUNT_ID}:user:{i.get('userId', p)}"
+    },
+    "aws:elasticache/userGroup:UserGroup": lambda p, r, a, i: {
+        "arn": f"arn:aws:elasticache:{r}:{ACCOUNT_ID}:usergroup:{i.get('userGroupId', p)}"
+    },
+    "aws:lambda/function:Function": lambda p, r, a, i: {"arn": _function_arn(r, p)},
+    # The Serverless Application Repository's rotation apps answer the function they created.
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": lambda p, r, a, i: {
+        "outputs": {"RotationLambdaARN": _function_arn(r, str(dict(i.get("parameters") or {}).get("functionName", p)))}
+    },
+    "aws:wafv2/webAcl:WebAcl": lambda p, r, a, i: {
+        "arn": f"arn:aws:wafv2:{r}:{ACCOUNT_ID}:{str(i.get('scope', 'REGIONAL')).lower()}/webacl/{p}/{_digest(p)[:8]}"
+    },
 }
 
 

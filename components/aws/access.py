@@ -1,6 +1,9 @@
 """The people-facing IAM roles of SPEC.md: viewer, developer and admin.
 
-Each role builds on the one below: viewer monitors (CloudWatch, logs, describe calls);
+Each role builds on the one below: viewer monitors this stack (its alarms and dashboard, its log
+groups, its database, cache, queue, flags, backups and web ACL, by ARN or by the environment tag;
+only reads AWS authorizes against "*" alone are unscoped, ``UNSCOPED_VIEW_ACTIONS``) and may never
+read the audit logs (CloudTrail's bucket, its DR replica and its log group: explicitly denied);
 developer also deploys (instance refreshes, blue-green listener weights, feature-flag
 deployments), and a rollback is the same actions run backwards; admin also runs SSM shell
 commands on the instances (root there, so it reads every secret the instance role can) and
@@ -26,31 +29,42 @@ from ..config import PlatformConfig
 from .iam import policy_document
 
 ROLES = ("viewer", "developer", "admin")
-VIEW_ACTIONS = [
-    "cloudwatch:Describe*",
-    "cloudwatch:Get*",
-    "cloudwatch:List*",
-    "logs:Describe*",
-    "logs:Get*",
-    "logs:List*",
-    "logs:FilterLogEvents",
-    "logs:StartQuery",
-    "logs:StopQuery",
+# Reads that AWS authorizes only against "*" (the Service Authorization Reference lists no resource type for
+# them): metric queries, inventories of instances, groups and load balancers, log group and query listings.
+UNSCOPED_VIEW_ACTIONS = [
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "cloudwatch:GetMetricWidgetImage",
+    "cloudwatch:ListMetrics",
+    "cloudwatch:ListDashboards",
+    "cloudwatch:DescribeAlarmsForMetric",
     "autoscaling:Describe*",
     "ec2:Describe*",
     "elasticloadbalancing:Describe*",
-    "rds:Describe*",
-    "elasticache:Describe*",
-    "sqs:GetQueueAttributes",
+    "logs:DescribeLogGroups",
+    "logs:DescribeQueries",
+    "logs:StopQuery",
+    "rds:DescribeEvents",
     "sqs:ListQueues",
-    "appconfig:Get*",
-    "appconfig:List*",
-    "backup:Describe*",
-    "backup:List*",
+    "backup:ListBackupJobs",
+    "backup:DescribeBackupJob",
+    "backup:ListBackupPlans",
     "ssm:GetCommandInvocation",
     "ssm:ListCommands",
     "ssm:ListCommandInvocations",
 ]
+LOG_READ_ACTIONS = [
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "logs:GetLogGroupFields",
+    "logs:GetLogRecord",
+    "logs:DescribeLogStreams",
+    "logs:DescribeMetricFilters",
+    "logs:ListTagsForResource",
+]
+AUDIT_OBJECT_READS = ["s3:GetObject*", "s3:ListBucket*"]
 DEPLOY_ACTIONS = [
     "autoscaling:StartInstanceRefresh",
     "autoscaling:CancelInstanceRefresh",
@@ -106,14 +120,21 @@ EDIT_POLICY_ACTIONS = [
     "iam:DeletePolicyVersion",
     "iam:SetDefaultPolicyVersion",
 ]
-MONITOR_STATEMENT = {"Sid": "Monitor", "Effect": "Allow", "Action": VIEW_ACTIONS, "Resource": "*"}
 
 
 class AccessRoles(pulumi.ComponentResource):
     roles: dict[str, aws.iam.Role]
     boundary: aws.iam.Policy
 
-    def __init__(self, name: str, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        audit_log_group: aws.cloudwatch.LogGroup,
+        audit_buckets: list[aws.s3.Bucket],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``audit_log_group`` and ``audit_buckets`` (with any DR replica): what viewers may not read."""
         super().__init__("platform:aws:AccessRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
@@ -121,7 +142,7 @@ class AccessRoles(pulumi.ComponentResource):
         names = {role: cfg.name(role) for role in ROLES}
         trusted: list[pulumi.Input[str]] = [*cfg.aws.trusted_account_ids] or [account_id]
         trust = _trust_policy(trusted)
-        view = [MONITOR_STATEMENT]
+        view = _view_statements(cfg, account_id)
         deploy = [*view, _deploy_statement(cfg)]
         self.boundary = aws.iam.Policy(
             "boundary",
@@ -137,7 +158,8 @@ class AccessRoles(pulumi.ComponentResource):
             *_run_command_statements(cfg, account_id),
             *_identity_statements(cfg, account_id, path, list(names.values()), self.boundary.arn),
         ]
-        statements = {"viewer": view, "developer": deploy, "admin": manage}
+        not_audit = _deny_audit_statement(audit_log_group, audit_buckets)
+        statements = {"viewer": [*view, not_audit], "developer": deploy, "admin": manage}
 
         self.roles = {}
         for role in ROLES:
@@ -170,6 +192,87 @@ def _trust_policy(account_ids: list[pulumi.Input[str]]) -> pulumi.Output[str]:
             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
         }
     )
+
+
+def stack_log_groups(cfg: PlatformConfig) -> list[str]:
+    """Name patterns of every log group this stack writes (app tiers, flow logs, audit, RDS, ElastiCache, WAF, the
+    rotation functions)."""
+    return [
+        f"/platform/{cfg.environment}/*",
+        f"/aws/rds/instance/{cfg.name()}-*",
+        f"/aws/elasticache/{cfg.name()}-*",
+        f"/aws/lambda/{cfg.name()}-*",
+        f"aws-waf-logs-{cfg.name()}",
+    ]
+
+
+def _view_statements(cfg: PlatformConfig, account_id: pulumi.Output[str]) -> list[dict[str, Any]]:
+    """Monitor this stack: its resources by ARN (any region: prod's DR copies too) or by the environment tag."""
+
+    def arn(service: str, resource: str, region: str = "*") -> pulumi.Output[str]:
+        return pulumi.Output.concat("arn:aws:", service, ":", region, ":", account_id, ":", resource)
+
+    groups = [arn("logs", f"log-group:{pattern}") for pattern in stack_log_groups(cfg)]
+    return [
+        {"Sid": "MonitorUnscopedReads", "Effect": "Allow", "Action": UNSCOPED_VIEW_ACTIONS, "Resource": "*"},
+        {
+            "Sid": "ReadStackAlarmsAndDashboard",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory", "cloudwatch:GetDashboard"],
+            "Resource": [
+                arn("cloudwatch", f"alarm:{cfg.name()}-*"),
+                pulumi.Output.concat("arn:aws:cloudwatch::", account_id, ":dashboard/", cfg.name()),
+            ],
+        },
+        {
+            "Sid": "ReadStackLogs",
+            "Effect": "Allow",
+            "Action": LOG_READ_ACTIONS,
+            "Resource": [*groups, *(pulumi.Output.concat(g, ":log-stream:*") for g in groups)],
+        },
+        {
+            "Sid": "ReadStackDataStoresAndEdge",
+            "Effect": "Allow",
+            "Action": [
+                "rds:DescribeDBInstances",
+                "rds:DescribeDBLogFiles",
+                "sqs:GetQueueAttributes",
+                "backup:DescribeBackupVault",
+                "backup:ListRecoveryPointsByBackupVault",
+                "wafv2:GetWebACL",
+                "wafv2:GetSampledRequests",
+            ],
+            "Resource": [
+                arn("rds", f"db:{cfg.name()}-*"),
+                arn("sqs", f"{cfg.name()}-*"),
+                arn("backup", f"backup-vault:{cfg.name()}-*"),
+                arn("wafv2", f"regional/webacl/{cfg.name()}-*/*", cfg.aws.region),
+            ],
+        },
+        {
+            # Their resources carry the environment tag, and these reads honour aws:ResourceTag.
+            "Sid": "ReadTaggedCacheAndFlags",
+            "Effect": "Allow",
+            "Action": ["elasticache:Describe*", "appconfig:Get*", "appconfig:List*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": _tagged(cfg)},
+        },
+    ]
+
+
+def _deny_audit_statement(log_group: aws.cloudwatch.LogGroup, buckets: list[aws.s3.Bucket]) -> dict[str, Any]:
+    """Viewers never read the audit trail, whatever else grants it."""
+    return {
+        "Sid": "DenyAuditLogs",
+        "Effect": "Deny",
+        "Action": [*LOG_READ_ACTIONS, *AUDIT_OBJECT_READS],
+        "Resource": [
+            log_group.arn,
+            pulumi.Output.concat(log_group.arn, ":*"),
+            *(b.arn for b in buckets),
+            *(pulumi.Output.concat(b.arn, "/*") for b in buckets),
+        ],
+    }
 
 
 def _tagged(cfg: PlatformConfig) -> dict[str, str]:

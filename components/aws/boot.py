@@ -7,12 +7,21 @@ Amazon Linux 2023 ships docker in its own repositories, so the boot script insta
   (``application.environment``) and where its services are. No credentials.
 - ``/usr/local/bin/platform-app``: what the systemd unit runs. At every start it reads the
   credentials from Secrets Manager through the instance role (so they are never in user data,
-  the launch template or on disk), logs in to ECR through the same role when the image is
-  there (the token in the unit's runtime directory, in memory), pulls the image and runs it
-  on the host's network as a non-root user with a read-only root file system. It listens on
-  ``compute.appPort`` (the target group's port, checked on ``compute.healthPath``) and serves
-  metrics on ``compute.metricsPort``; docker's awslogs driver sends its output to the tier's
-  log group.
+  the launch template or on disk) and notes which version of each secret it read (in the unit's
+  runtime directory, in memory), logs in to ECR through the same role when the image is there
+  (the token there too), pulls the image and runs it on the host's network as a non-root user
+  with a read-only root file system. It listens on ``compute.appPort`` (the target group's port,
+  checked on ``compute.healthPath``) and serves metrics on ``compute.metricsPort``; docker's
+  awslogs driver sends its output to the tier's log group.
+- ``/usr/local/bin/platform-app-credentials``, run by a timer every ``aws.credentialCheckMinutes``
+  (randomly delayed by up to as long again, so a group's instances do not restart together): when
+  a secret's current version is no longer the one the app started with (it was rotated), it
+  restarts the unit, which reads the new value. A rotated database password stops opening new
+  connections at once (single-user rotation), so new connections of the old container fail until
+  then, while the connections it holds keep working; the Redis user keeps its previous password
+  until the next rotation. The restart takes the instance's port away for the seconds a start
+  takes; an application that re-reads its secret on an authentication failure (the ARNs are in
+  its environment as ``*_SECRET_ARN``) avoids both.
 - the agent's configuration: memory and disk % per autoscaling group, and a Prometheus scrape
   of ``compute.metricsPath`` every ``compute.scrapeIntervalSeconds``, whose pool gauge
   (``blueGreen.rollback.poolInUseMetric``) becomes a CloudWatch metric per autoscaling group
@@ -36,6 +45,10 @@ from ..config import Color, PlatformConfig, Tier
 APP_ENV_FILE = "/etc/platform/app.env"
 START_SCRIPT = "/usr/local/bin/platform-app"
 UNIT = "platform-app"
+RUNTIME_DIR = f"/run/{UNIT}"  # the unit's RuntimeDirectory: tmpfs, root only
+VERSIONS_FILE = f"{RUNTIME_DIR}/credential-versions"  # "<secret ARN> <version id>" per credential read at start
+WATCH_SCRIPT = f"/usr/local/bin/{UNIT}-credentials"
+WATCH_UNIT = f"{UNIT}-credentials"
 AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 PROMETHEUS_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/prometheus.yaml"
 AGENT_INTERVAL_SECONDS = 60
@@ -102,6 +115,9 @@ def user_data(
         APP_ENV_FILE: "\n".join(f"{name}={value}" for name, value in env.items()),
         START_SCRIPT: _start_script(cfg, workload, destinations.log_group, credentials),
         f"/etc/systemd/system/{UNIT}.service": _unit(cfg, workload),
+        WATCH_SCRIPT: _watch_script(cfg),
+        f"/etc/systemd/system/{WATCH_UNIT}.service": _watch_unit(),
+        f"/etc/systemd/system/{WATCH_UNIT}.timer": _watch_timer(cfg),
         PROMETHEUS_CONFIG: json.dumps(_scrape_config(cfg, workload), indent=2),  # YAML is a superset of JSON
         AGENT_CONFIG: json.dumps(_agent_config(cfg, destinations), indent=2),
     }
@@ -111,9 +127,9 @@ set -euo pipefail
 dnf install -y docker jq amazon-cloudwatch-agent
 install -d -m 0755 {APP_ENV_FILE.rsplit("/", 1)[0]}
 {writes}
-chmod 0700 {START_SCRIPT}
+chmod 0700 {START_SCRIPT} {WATCH_SCRIPT}
 systemctl daemon-reload
-systemctl enable --now docker.service {UNIT}.service
+systemctl enable --now docker.service {UNIT}.service {WATCH_UNIT}.timer
 /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:{AGENT_CONFIG}
 """
     return base64.b64encode(script.encode()).decode()
@@ -125,10 +141,7 @@ def _start_script(
     """Credentials from Secrets Manager into this process's environment, ECR login if needed, pull, run."""
     image = application.release(cfg, workload.color).image
     region = cfg.aws.region
-    fetch = [
-        f"{name}=$(secret {shlex.quote(c.secret_arn)}{f' | jq -r .{c.field}' if c.field else ''})"
-        for name, c in credentials.items()
-    ]
+    fetch = [f"{name}=$(credential {shlex.quote(c.secret_arn)} {c.field or '.'})" for name, c in credentials.items()]
     ecr = ecr_repository(image)
     login = (
         f"aws ecr get-login-password --region {ecr.region} | "
@@ -141,8 +154,14 @@ def _start_script(
 # Starts {workload.tier} ({workload.color or "active colour"}): credentials never touch the disk.
 set -euo pipefail
 export DOCKER_CONFIG="$RUNTIME_DIRECTORY"  # registry tokens stay in the unit's runtime directory (tmpfs)
-secret() {{ aws secretsmanager get-secret-value --region {region} --secret-id "$1" --query SecretString \
-  --output text; }}
+: > {VERSIONS_FILE}
+# credential ARN FIELD: the secret's value (FIELD of its JSON, or . for all of it); notes the version it read.
+credential() {{
+  local response
+  response=$(aws secretsmanager get-secret-value --region {region} --secret-id "$1" --output json)
+  printf '%s %s\\n' "$1" "$(jq -r .VersionId <<<"$response")" >> {VERSIONS_FILE}
+  jq -r .SecretString <<<"$response" | if [ "$2" = . ]; then cat; else jq -r --arg field "$2" '.[$field]'; fi
+}}
 {chr(10).join(fetch)}
 export {" ".join(credentials)}
 {login}
@@ -177,6 +196,44 @@ RestartSec=5
 
 [Install]
 WantedBy=multi-user.target"""
+
+
+def _watch_script(cfg: PlatformConfig) -> str:
+    """Restart the app when a secret it read at start has a newer current version (it was rotated)."""
+    return f"""#!/bin/bash
+set -euo pipefail
+[ -s {VERSIONS_FILE} ] || exit 0  # the app is not running
+while read -r arn version; do
+  current=$(aws secretsmanager describe-secret --region {cfg.aws.region} --secret-id "$arn" \\
+    --query VersionIdsToStages --output json | jq -r 'to_entries[] | select(.value | index("AWSCURRENT")) | .key')
+  if [ "$current" != "$version" ]; then
+    echo "$arn was rotated ($version -> $current): restarting {UNIT}"
+    exec systemctl try-restart {UNIT}.service
+  fi
+done < {VERSIONS_FILE}"""
+
+
+def _watch_unit() -> str:
+    return f"""[Unit]
+Description=Restart {UNIT} when a credential it read was rotated
+
+[Service]
+Type=oneshot
+ExecStart={WATCH_SCRIPT}"""
+
+
+def _watch_timer(cfg: PlatformConfig) -> str:
+    minutes = cfg.aws.credential_check_minutes
+    return f"""[Unit]
+Description=Check every {minutes} min whether {UNIT}'s credentials were rotated
+
+[Timer]
+OnBootSec={minutes}min
+OnUnitActiveSec={minutes}min
+RandomizedDelaySec={minutes}min
+
+[Install]
+WantedBy=timers.target"""
 
 
 def _scrape_config(cfg: PlatformConfig, workload: Workload) -> dict[str, Any]:

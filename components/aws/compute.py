@@ -148,7 +148,8 @@ class Compute(pulumi.ComponentResource):
                 {
                     "Sid": "ReadAppSecrets",
                     "Effect": "Allow",
-                    "Action": "secretsmanager:GetSecretValue",
+                    # DescribeSecret: which version is current, without reading the value (credential watcher).
+                    "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                     "Resource": [c.secret_arn for c in credentials.values()],
                 },
                 {

@@ -1,9 +1,16 @@
-"""PostgreSQL on RDS: private, encrypted with the data key, TLS-only, its password managed by RDS.
+"""PostgreSQL on RDS: private, encrypted with the data key, TLS-only, audited with pgAudit.
 
 The automated backup retention is also the point-in-time recovery window (SPEC.md: 7 days
 in prod). Prod runs Multi-AZ with deletion protection and keeps a final snapshot. The
-subnet group, parameter group and instance settings are shared with the DR replica
-(``database_replica.py``), which needs its own copies in its region.
+subnet group, parameter group, log exports and instance settings are shared with the DR
+replica (``database_replica.py``), which needs its own copies in its region.
+
+pgAudit (SPEC.md: databases audit DDL and role changes) is loaded through
+``shared_preload_libraries``, a static parameter: RDS applies it only at a reboot
+(``pending-reboot``). An instance created with the group boots with it; a later change
+to it waits for the next reboot. Session logging of DDL and role statements works from the
+preload; ``CREATE EXTENSION pgaudit`` (one statement, in the application's first migration)
+adds the event triggers that name the objects a DDL statement touched.
 """
 
 from __future__ import annotations
@@ -23,14 +30,29 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
+# RDS's default preload (pg_stat_statements) stays; pgAudit joins it.
+PRELOAD_LIBRARIES = ("pg_stat_statements", "pgaudit")
+PGAUDIT_CLASSES = ("ddl", "role")  # SPEC.md: DDL and role changes
+# Parameters PostgreSQL reads only at server start: RDS refuses "immediate" for them.
+STATIC_PARAMETERS = frozenset({"shared_preload_libraries"})
+
+
 def postgres_parameters(cfg: PlatformConfig) -> dict[str, str]:
-    """TLS required (at the configured minimum version); slow queries and every connection logged."""
+    """TLS required (at the configured minimum version); slow queries and every connection logged; pgAudit on
+    DDL and role changes; the CIS logging flags: checkpoints and lock waits logged, and log_hostname off (CIS
+    PostgreSQL: it costs a reverse DNS lookup per connection; RDS's log_line_prefix already carries the client
+    address, %r, and in this VPC the name would be ip-10-... anyway)."""
     return {
         "rds.force_ssl": "1",
         "ssl_min_protocol_version": f"TLSv{cfg.security.min_tls_version}",
         "log_min_duration_statement": str(cfg.database.slow_query_ms),
         "log_connections": "1",
         "log_disconnections": "1",
+        "log_checkpoints": "1",
+        "log_lock_waits": "1",
+        "log_hostname": "0",
+        "shared_preload_libraries": ",".join(PRELOAD_LIBRARIES),
+        "pgaudit.log": ",".join(PGAUDIT_CLASSES),
     }
 
 
@@ -39,11 +61,36 @@ def parameter_group(parent: pulumi.Resource, cfg: PlatformConfig) -> aws.rds.Par
     return aws.rds.ParameterGroup(
         "postgres",
         family=f"postgres{major}",
-        description=f"{cfg.name()} PostgreSQL: TLS required, slow queries logged",
-        parameters=[{"name": name, "value": value} for name, value in postgres_parameters(cfg).items()],
+        description=f"{cfg.name()} PostgreSQL: TLS required, slow queries logged, pgAudit on DDL and roles",
+        parameters=[
+            {
+                "name": name,
+                "value": value,
+                "apply_method": "pending-reboot" if name in STATIC_PARAMETERS else "immediate",
+            }
+            for name, value in postgres_parameters(cfg).items()
+        ],
         tags=cfg.tags_for("database"),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def export_log_groups(
+    parent: pulumi.Resource, cfg: PlatformConfig, identifier: str, key: aws.kms.Key
+) -> dict[str, aws.cloudwatch.LogGroup]:
+    """The log groups RDS exports an instance's logs to. RDS would create them itself, unencrypted and kept
+    forever; owning them first keeps them on the logs key for the app retention."""
+    return {
+        export: aws.cloudwatch.LogGroup(
+            export,
+            name=f"/aws/rds/instance/{identifier}/{export}",
+            retention_in_days=cfg.logging.app_retention_days,
+            kms_key_id=key.arn,
+            tags=cfg.tags_for("database"),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for export in LOG_EXPORTS
+    }
 
 
 def subnet_group(parent: pulumi.Resource, cfg: PlatformConfig, network: Network) -> aws.rds.SubnetGroup:
@@ -119,18 +166,7 @@ class Database(pulumi.ComponentResource):
 
         self.subnet_group = subnet_group(self, cfg, network)
         self.parameter_group = parameter_group(self, cfg)
-        # RDS would create the export log groups itself, unencrypted and kept forever; own them first.
-        self.log_groups = {
-            export: aws.cloudwatch.LogGroup(
-                export,
-                name=f"/aws/rds/instance/{identifier}/{export}",
-                retention_in_days=cfg.logging.app_retention_days,
-                kms_key_id=logs_key.arn,
-                tags=tags,
-                opts=child,
-            )
-            for export in LOG_EXPORTS
-        }
+        self.log_groups = export_log_groups(self, cfg, identifier, logs_key)
         self.log_group = self.log_groups["postgresql"]
         self.monitoring_role = aws.iam.Role(
             "monitoring", assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"), tags=tags, opts=child

@@ -9,6 +9,7 @@ from .. import application
 from ..config import PlatformConfig
 from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
+from .access_logs import AccessLogs
 from .alarms import Alarms
 from .alerting import Alerting
 from .audit import AuditTrail
@@ -25,8 +26,10 @@ from .logs import AppLogs
 from .network import Network
 from .queue import WorkQueue
 from .rollback import RollbackAlarms
-from .secrets import AppSecrets
+from .rotation import SecretRotations
+from .secrets import AppSecrets, GeneratedCredentials
 from .storage import ConfigBucket
+from .waf import WebFirewall
 
 
 class AwsEnvironment(pulumi.ComponentResource):
@@ -46,10 +49,22 @@ class AwsEnvironment(pulumi.ComponentResource):
 
         keys = Keys("keys", cfg, dr_provider=dr, opts=child)
         network = Network("network", cfg, cidr=str(cfg.aws.vpc_cidr), logs_key=keys.logs, public=True, opts=child)
-        secrets = AppSecrets("secrets", cfg, key=keys.data, opts=child)
+        credentials = GeneratedCredentials("credentials", opts=child)
         alerting = Alerting("alerting", cfg, key=keys.alerts, opts=child)
         app_logs = AppLogs("logs", cfg, key=keys.logs, opts=child)
-        audit = AuditTrail("audit", cfg, logs_key=keys.logs, opts=child)
+        config_bucket = ConfigBucket("config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr, opts=child)
+        audit = AuditTrail(
+            "audit",
+            cfg,
+            logs_key=keys.logs,
+            config_bucket=config_bucket.bucket,
+            dr_logs_key=keys.dr_logs,
+            dr_provider=dr,
+            opts=child,
+        )
+        access_logs = AccessLogs(
+            "access-logs", cfg, sources={"config": config_bucket.bucket, "audit": audit.bucket}, opts=child
+        )
 
         database = Database(
             "database",
@@ -57,7 +72,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             network=network,
             key=keys.data,
             logs_key=keys.logs,
-            password=secrets.database_password,
+            password=credentials.database_password,
             opts=child,
         )
         cache = Cache(
@@ -66,12 +81,28 @@ class AwsEnvironment(pulumi.ComponentResource):
             network=network,
             key=keys.data,
             logs_key=keys.logs,
-            auth_token=secrets.cache_auth_token,
+            password=credentials.cache_auth_token,
+            opts=child,
+        )
+        secrets = AppSecrets(
+            "secrets", cfg, key=keys.data, credentials=credentials, database=database, cache=cache, opts=child
+        )
+        SecretRotations(
+            "rotation",
+            cfg,
+            secrets=secrets,
+            network=network,
+            cache=cache,
+            key=keys.data,
+            logs_key=keys.logs,
             opts=child,
         )
         queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
         flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
-        load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, network=network, opts=child)
+        load_balancer = BlueGreenLoadBalancer(
+            "load-balancer", cfg, network=network, access_logs=access_logs, opts=child
+        )
+        WebFirewall("waf", cfg, load_balancer=load_balancer, logs_key=keys.logs, opts=child)
         # Where the application finds its data stores and queue, on the instances and on Kubernetes alike.
         services: dict[str, pulumi.Input[str]] = {
             "DATABASE_HOST": database.instance.address,
@@ -92,7 +123,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             app_logs=app_logs,
             credentials={
                 "DATABASE_PASSWORD": Credential(secrets.database_secret_arn, "password"),
-                "REDIS_AUTH_TOKEN": Credential(secrets.cache_secret_arn),
+                "REDIS_AUTH_TOKEN": Credential(secrets.cache_secret_arn, "password"),
                 "JWT_SIGNING_KEY": Credential(secrets.jwt_secret_arn),
             },
             flags=flags,
@@ -102,10 +133,13 @@ class AwsEnvironment(pulumi.ComponentResource):
                 "APPCONFIG_APPLICATION_ID": flags.application.id,
                 "APPCONFIG_ENVIRONMENT_ID": flags.environment.environment_id,
                 "APPCONFIG_PROFILE_ID": flags.profile.configuration_profile_id,
+                # Where an application that re-reads rotated credentials itself finds them (the role may read them).
+                "DATABASE_SECRET_ARN": secrets.database_secret_arn,
+                "REDIS_SECRET_ARN": secrets.cache_secret_arn,
+                "JWT_SECRET_ARN": secrets.jwt_secret_arn,
             },
             opts=child,
         )
-        config_bucket = ConfigBucket("config", cfg, key=keys.data, dr_key=keys.dr_data, dr_provider=dr, opts=child)
         backups = (
             Backups(
                 "backup",
@@ -129,7 +163,13 @@ class AwsEnvironment(pulumi.ComponentResource):
                 "dr-network", cfg, cidr=str(cfg.aws.dr_vpc_cidr), logs_key=keys.dr_logs, public=False, opts=dr_child
             )
             replica = DatabaseReplica(
-                "database-replica", cfg, source=database, network=dr_network, key=keys.dr_data, opts=dr_child
+                "database-replica",
+                cfg,
+                source=database,
+                network=dr_network,
+                key=keys.dr_data,
+                logs_key=keys.dr_logs,
+                opts=dr_child,
             )
         Alarms(
             "alarms",
@@ -153,7 +193,13 @@ class AwsEnvironment(pulumi.ComponentResource):
             app_logs=app_logs,
             opts=child,
         )
-        roles = AccessRoles("access", cfg, opts=child)
+        roles = AccessRoles(
+            "access",
+            cfg,
+            audit_log_group=audit.log_group,
+            audit_buckets=[audit.bucket, *([audit.replica] if audit.replica else [])],
+            opts=child,
+        )
 
         self.outputs = EnvironmentOutputs(
             region=cfg.aws.region,
@@ -193,9 +239,9 @@ class AwsEnvironment(pulumi.ComponentResource):
             workload=WorkloadSettings(
                 env=services,
                 secrets={
-                    "DATABASE_PASSWORD": secrets.database_password,
-                    "REDIS_AUTH_TOKEN": secrets.cache_auth_token,
-                    "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                    "DATABASE_PASSWORD": credentials.database_password,
+                    "REDIS_AUTH_TOKEN": credentials.cache_auth_token,
+                    "JWT_SIGNING_KEY": credentials.jwt_signing_key,
                 },
                 service_cidrs=[str(cfg.aws.vpc_cidr)],
                 # The CloudWatch exporter's SQS backlog, served by the Prometheus Adapter's external rules.

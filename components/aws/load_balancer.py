@@ -5,7 +5,8 @@ and the ``/api/*`` rule (api) forward by weight, taken from ``blueGreen.activeCo
 ``blueGreen.canaryWeight``: changing either and running ``pulumi up`` moves traffic, and
 setting them back is the rollback (one listener update, well under two minutes). Port 80
 only redirects to HTTPS; TLS uses a TLS 1.3 policy and an ACM certificate that ACM renews
-by itself because its DNS validation record stays in place.
+by itself because its DNS validation record stays in place. Every request it serves is in its
+access log (``access_logs.py``), and a WAF web ACL filters them first (``waf.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import COLORS, PlatformConfig, Tier
+from .access_logs import ALB_PREFIX, AccessLogs
 from .network import Network
 
 HTTPS_PORT, HTTP_PORT = 443, 80
@@ -38,6 +40,7 @@ class BlueGreenLoadBalancer(pulumi.ComponentResource):
         name: str,
         cfg: PlatformConfig,
         network: Network,
+        access_logs: AccessLogs,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:aws:BlueGreenLoadBalancer", name, None, opts)
@@ -74,8 +77,10 @@ class BlueGreenLoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=cfg.environment == "prod",
             enable_http2=True,
+            access_logs={"bucket": access_logs.bucket.id, "prefix": ALB_PREFIX, "enabled": True},
             tags=tags,
-            opts=child,
+            # ELB writes a test object when access logs are turned on, so the bucket must already let it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_logs.policy]),
         )
         self.target_groups = {
             tier: {color: self._target_group(cfg, network, tier, color) for color in COLORS} for tier in POOLED_TIERS

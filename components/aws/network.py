@@ -2,7 +2,9 @@
 
 Security groups follow SPEC.md: only the load balancer faces the internet (80 and 443);
 the app tier accepts traffic from the load balancer and itself, SSH only from the
-configured 10.0.0.0/8 ranges (none by default); PostgreSQL and Redis accept only the app tier.
+configured 10.0.0.0/8 ranges (none by default); PostgreSQL and Redis accept only the app tier,
+and PostgreSQL also the function that rotates its master password (``rotation.py``), which
+logs in to change it.
 Data subnets have no route to the internet at all.
 """
 
@@ -28,6 +30,7 @@ class Network(pulumi.ComponentResource):
     data_subnets: list[aws.ec2.Subnet]
     lb_sg: aws.ec2.SecurityGroup | None
     app_sg: aws.ec2.SecurityGroup
+    rotation_sg: aws.ec2.SecurityGroup | None
     database_sg: aws.ec2.SecurityGroup
     cache_sg: aws.ec2.SecurityGroup
 
@@ -123,10 +126,30 @@ class Network(pulumi.ComponentResource):
             ],
             tags=tags,
         )
+        # The primary region's database password rotates; the DR replica takes it from the primary.
+        self.rotation_sg = (
+            self._security_group(
+                "rotation",
+                "Database password rotation function: PostgreSQL, and HTTPS to Secrets Manager",
+                ingress=[],
+                egress=[
+                    _rule(cfg.database.port, cidr_blocks=[vpc_cidr], description="PostgreSQL"),
+                    _rule(443, cidr_blocks=[ANYWHERE_V4], description="HTTPS to Secrets Manager, through NAT"),
+                ],
+                tags=tags,
+            )
+            if public
+            else None
+        )
+        database_ingress = [_rule(cfg.database.port, security_groups=[self.app_sg.id], description="from the app tier")]
+        if self.rotation_sg is not None:
+            database_ingress.append(
+                _rule(cfg.database.port, security_groups=[self.rotation_sg.id], description="from password rotation")
+            )
         self.database_sg = self._security_group(
             "database",
-            "PostgreSQL: only from the app tier",
-            ingress=[_rule(cfg.database.port, security_groups=[self.app_sg.id], description="from the app tier")],
+            "PostgreSQL: only from the app tier and its password rotation",
+            ingress=database_ingress,
             egress=[],
             tags=tags,
         )

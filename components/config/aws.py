@@ -124,6 +124,8 @@ class AwsConfig(Model):
     # How long a new instance may take to install its container runtime, pull the release and pass the load
     # balancer's health check (5 x 30 s once the app answers) before Auto Scaling judges it by that check.
     health_check_grace_seconds: int = Field(600, ge=60, le=7200)
+    # How often each instance checks whether a credential it started with was rotated (then restarts its container).
+    credential_check_minutes: int = Field(5, ge=1, le=60)
 
     _check_region = field_validator("region", "dr_region")(region_validator(AWS_REGIONS, "AWS region"))
 
@@ -156,11 +158,39 @@ class AwsConfig(Model):
         return window
 
 
+# AWS WAF rate-based rules count over one of these windows (seconds), at least 10 and at most 2e9 requests.
+WAF_RATE_WINDOWS_SECONDS = (60, 120, 300, 600)
+WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX = 10, 2_000_000_000
+
+
+def waf_rate_limit(requests: int, window_ms: int) -> tuple[int, int]:
+    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as a WAF (limit, window seconds): the shortest
+    window WAF offers that covers the app's (the longest when none does), the limit scaled to keep the rate,
+    rounded up, and never under WAF's minimum. The app's own limiter stays the precise one; WAF is the edge."""
+    window = next((w for w in WAF_RATE_WINDOWS_SECONDS if w * 1000 >= window_ms), WAF_RATE_WINDOWS_SECONDS[-1])
+    limit = -(-requests * window * 1000 // window_ms)  # ceiling division
+    return max(limit, WAF_RATE_LIMIT_MIN), window
+
+
 def check_stack(cfg: PlatformConfig) -> None:
-    """What AWS refuses across sections: log retention periods, short or overlapping cache windows."""
+    """What AWS refuses across sections: log retention periods, short or overlapping cache windows, a WAF rate
+    limit above its maximum."""
     _cloudwatch_retention(cfg)
     _snapshot_window_long_enough(cfg)
     _maintenance_apart_from_snapshots(cfg)
+    _waf_rate_within_limit(cfg)
+
+
+def _waf_rate_within_limit(cfg: PlatformConfig) -> None:
+    """WAF counts at most WAF_RATE_LIMIT_MAX requests per evaluation window."""
+    limit, window = waf_rate_limit(cfg.app.rate_limit_requests, cfg.app.rate_limit_window)
+    if limit > WAF_RATE_LIMIT_MAX:
+        raise SettingError(
+            "app.rateLimitRequests",
+            cfg.app.rate_limit_requests,
+            f"per app.rateLimitWindow = {cfg.app.rate_limit_window} ms is {limit} requests per {window} s at the "
+            f"WAF, above its maximum {WAF_RATE_LIMIT_MAX}",
+        )
 
 
 def _maintenance_apart_from_snapshots(cfg: PlatformConfig) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
+
+from components.aws.access import stack_log_groups
+from components.config import profile
 
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -49,9 +53,62 @@ def test_trusted_accounts_and_session_length_from_config(plan):
 
 def test_viewer_only_reads(plan):
     actions = _allowed(plan("staging"), "viewer")
-    assert {"cloudwatch:Get*", "logs:FilterLogEvents", "elasticloadbalancing:Describe*"} <= actions
+    assert {"cloudwatch:GetMetricData", "logs:FilterLogEvents", "elasticloadbalancing:Describe*"} <= actions
     for action in actions:
         assert action.split(":", 1)[1].startswith(READ_VERBS), action
+
+
+def test_reads_are_scoped_to_this_stack_where_aws_authorizes_by_resource(plan):
+    statements = {s["Sid"]: s for s in _statements(plan("prod"), "viewer")}
+    account = "123456789012"
+    # Only the reads AWS authorizes against "*" alone go unscoped: no log, alarm, database or queue read among them.
+    unscoped = statements["MonitorUnscopedReads"]
+    assert unscoped["Resource"] == "*"
+    assert not [
+        a
+        for a in unscoped["Action"]
+        if a.startswith(("logs:Get", "logs:Filter", "logs:StartQuery", "rds:DescribeDB", "sqs:Get"))
+    ]
+    assert "cloudwatch:DescribeAlarms" not in unscoped["Action"]
+    alarms = statements["ReadStackAlarmsAndDashboard"]
+    assert alarms["Resource"] == [
+        f"arn:aws:cloudwatch:*:{account}:alarm:platform-prod-*",
+        f"arn:aws:cloudwatch::{account}:dashboard/platform-prod",
+    ]
+    logs = statements["ReadStackLogs"]
+    assert f"arn:aws:logs:*:{account}:log-group:/platform/prod/*" in logs["Resource"]
+    assert f"arn:aws:logs:*:{account}:log-group:/platform/prod/*:log-stream:*" in logs["Resource"]  # GetLogEvents
+    stores = statements["ReadStackDataStoresAndEdge"]["Resource"]
+    assert f"arn:aws:rds:*:{account}:db:platform-prod-*" in stores
+    assert f"arn:aws:wafv2:us-east-1:{account}:regional/webacl/platform-prod-*/*" in stores
+    tagged = statements["ReadTaggedCacheAndFlags"]
+    assert tagged["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "prod"}}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_log_group_of_the_stack_is_readable_by_its_roles(plan, stack):
+    """A log group named outside the patterns would be invisible to viewers and developers."""
+    p = plan(stack)
+    patterns = stack_log_groups(profile(stack))
+    names = [g.inputs["name"] for g in p.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    assert names and all(any(fnmatch.fnmatchcase(n, pattern) for pattern in patterns) for n in names), names
+
+
+def test_viewers_can_never_read_the_audit_logs(plan):
+    p = plan("prod")
+    (deny,) = [s for s in _statements(p, "viewer") if s["Effect"] == "Deny"]
+    assert {"logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "s3:GetObject*", "s3:ListBucket*"} <= set(
+        deny["Action"]
+    )
+    audit_group = "arn:aws:logs:us-east-1:123456789012:log-group:/platform/prod/audit"
+    assert {audit_group, f"{audit_group}:*"} <= set(deny["Resource"])
+    buckets = {r for r in deny["Resource"] if r.startswith("arn:aws:s3:::")}
+    assert any(b.startswith("arn:aws:s3:::audit-logs-replica-") for b in buckets)  # the DR copy too
+    policy = p.named(POLICY, "viewer")
+    for name in ("audit-logs", "audit-logs-replica"):
+        assert p.named("aws:s3/bucket:Bucket", name).urn in policy.property_dependencies["policy"]
+    # Developers (view logs per SPEC.md) keep reading them.
+    assert not [s for s in _statements(p, "developer") if s["Effect"] == "Deny"]
 
 
 def test_each_role_builds_on_the_one_below(plan):
@@ -77,9 +134,11 @@ def test_only_admin_runs_shell_commands_on_instances(plan):
 
 
 def test_deploy_actions_only_on_this_environments_resources(plan):
-    for s in _statements(plan("staging"), "developer"):
-        if s["Sid"] != "Monitor":
-            assert s["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": "staging"}}
+    statements = {s["Sid"]: s for s in _statements(plan("staging"), "developer")}
+    assert statements["DeployTaggedResources"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/environment": "staging"}
+    }
+    assert statements["DeployTaggedResources"]["Resource"] == "*"
 
 
 def test_admin_manages_identities_only_under_the_environment_path_and_tag(plan):

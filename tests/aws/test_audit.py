@@ -11,11 +11,19 @@ ACCOUNT = "123456789012"
 
 
 def _audit_resource(p, type_: str):
-    """The one resource of that type under the AuditTrail component or its SecureBucket."""
+    """The one resource of that type under the AuditTrail component or its (primary) SecureBucket."""
     audit = {r.urn for r in p.resources if r.type == "platform:aws:AuditTrail"}
-    audit |= {r.urn for r in p.resources if r.type == "platform:aws:SecureBucket" and r.parent in audit}
-    (match,) = [r for r in p.resources if r.type == type_ and r.parent in audit]
+    audit |= {
+        r.urn
+        for r in p.resources
+        if r.type == "platform:aws:SecureBucket" and r.parent in audit and r.name == "audit-logs"
+    }
+    (match,) = [r for r in p.resources if r.type == type_ and r.parent in audit and "replica" not in r.name]
     return match
+
+
+def _selectors(trail):
+    return {s["name"]: {f["field"]: f for f in s["fieldSelectors"]} for s in trail.inputs["advancedEventSelectors"]}
 
 
 def test_multi_region_trail_of_all_management_events_with_validation_and_kms(plan):
@@ -24,10 +32,66 @@ def test_multi_region_trail_of_all_management_events_with_validation_and_kms(pla
     assert trail.inputs["isMultiRegionTrail"] is True
     assert trail.inputs["includeGlobalServiceEvents"] is True
     assert trail.inputs["enableLogFileValidation"] is True
-    assert trail.inputs["eventSelectors"] == [{"includeManagementEvents": True, "readWriteType": "All"}]
+    # Management events, reads and writes alike (no readOnly filter).
+    assert _selectors(trail)["Management events"] == {
+        "eventCategory": {"field": "eventCategory", "equals": ["Management"]}
+    }
+    assert "eventSelectors" not in trail.inputs  # the two selector kinds exclude each other
     assert p.named("aws:kms/key:Key", "logs").urn in trail.property_dependencies["kmsKeyId"]
     bucket = _audit_resource(p, "aws:s3/bucket:Bucket")
     assert bucket.urn in trail.property_dependencies["s3BucketName"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_data_events_cover_the_config_objects_and_audit_log_access_without_logging_its_own_uploads(plan, stack):
+    p = plan(stack)
+    trail = p.named(TRAIL, "audit")
+    selectors = _selectors(trail)
+    config = p.outputs["aws_config_bucket_name"].value
+    for name, bucket in (
+        ("Configuration objects", config),
+        ("Audit log reads", "audit-logs-"),
+        ("Audit log changes other than uploads", "audit-logs-"),
+    ):
+        fields = selectors[name]
+        assert fields["eventCategory"]["equals"] == ["Data"]
+        assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
+        (prefix,) = fields["resources.ARN"]["startsWiths"]
+        assert prefix.startswith(f"arn:aws:s3:::{bucket}") and prefix.endswith("/")
+    audit = _audit_resource(p, "aws:s3/bucket:Bucket")
+    assert audit.urn in trail.property_dependencies["advancedEventSelectors"]
+    assert "readOnly" not in selectors["Configuration objects"]  # reads and writes
+    assert selectors["Audit log reads"]["readOnly"]["equals"] == ["true"]
+    changes = selectors["Audit log changes other than uploads"]
+    assert changes["readOnly"]["equals"] == ["false"]
+    assert changes["eventName"]["notEquals"] == ["PutObject"]  # CloudTrail's uploads would log themselves
+    assert p.named("aws:s3/bucket:Bucket", "config").urn in trail.property_dependencies["advancedEventSelectors"]
+
+
+def test_prod_audit_bucket_is_replicated_to_the_dr_region_under_the_dr_logs_key(plan):
+    p = plan("prod")
+    replica = p.named("aws:s3/bucket:Bucket", "audit-logs-replica")
+    assert "aws-dr" in replica.provider and replica.protect
+    config = p.named("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "audit-logs")
+    (rule,) = config.inputs["rules"]
+    assert rule["destination"]["bucket"].startswith("arn:aws:s3:::audit-logs-replica-")
+    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"].startswith("arn:aws:kms:us-west-2:")
+    assert {replica.urn, p.named("aws:kms/key:Key", "dr-logs").urn} <= set(config.property_dependencies["rules"])
+    assert config.property_dependencies["bucket"] == [_audit_resource(p, "aws:s3/bucket:Bucket").urn]
+    assert rule["deleteMarkerReplication"]["status"] == "Enabled"
+    # The replica keeps the audit logs exactly as long as the source does.
+    lifecycle = [
+        r
+        for r in p.children("platform:aws:SecureBucket", "audit-logs-replica")
+        if r.type == "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ]
+    (replica_rule,) = lifecycle[0].inputs["rules"]
+    assert replica_rule["expiration"]["days"] == 365
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_audit_bucket_is_not_replicated_without_dr(plan, stack):
+    assert not [b for b in plan(stack).of_type("aws:s3/bucket:Bucket") if "replica" in b.name]
 
 
 def test_trail_delivers_to_the_audit_log_group_through_a_role_cloudtrail_assumes(plan):

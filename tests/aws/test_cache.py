@@ -54,10 +54,27 @@ def test_tls_and_auth_required_and_encrypted_with_data_key(plan, stack):
     assert redis.inputs["transitEncryptionMode"] == "required"
     assert redis.inputs["atRestEncryptionEnabled"] is True
     assert redis.property_dependencies["kmsKeyId"] == [p.named("aws:kms/key:Key", "data").urn]
-    assert redis.inputs["authToken"] == "[secret]"
-    (token,) = redis.property_dependencies["authToken"]
+    # Authentication through an RBAC user group (the form ElastiCache rotates), not a shared AUTH token.
+    assert "authToken" not in redis.inputs
+    group = p.named("aws:elasticache/userGroup:UserGroup", "app")
+    assert redis.property_dependencies["userGroupIds"] == [group.urn]
+    assert redis.inputs["userGroupIds"] == [f"platform-{stack}-redis"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_one_user_is_default_so_a_plain_auth_with_the_generated_password_works(plan, stack):
+    p = plan(stack)
+    user = p.named("aws:elasticache/user:User", "app")
+    group = p.named("aws:elasticache/userGroup:UserGroup", "app")
+    assert user.inputs["userName"] == "default"  # what AUTH <password> authenticates as
+    assert user.inputs["userId"] == f"platform-{stack}-redis-app"
+    assert user.inputs["accessString"] == "on ~* &* +@all"
+    assert user.inputs["authenticationMode"] == "[secret]"  # holds the password
+    (token,) = user.property_dependencies["authenticationMode"]
     assert p.by_urn(token).type == "random:index/randomPassword:RandomPassword"
-    assert p.by_urn(p.by_urn(token).parent).type == "platform:aws:AppSecrets"
+    assert p.by_urn(p.by_urn(token).parent).type == "platform:aws:GeneratedCredentials"
+    assert group.inputs["userIds"] == [user.inputs["userId"]] and group.property_dependencies["userIds"] == [user.urn]
+    assert group.inputs["engine"] == user.inputs["engine"] == "redis"
 
 
 def test_private_in_data_subnets_behind_cache_security_group(plan):

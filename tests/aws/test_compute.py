@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -297,10 +298,13 @@ def test_credentials_are_read_from_secrets_manager_at_start_and_never_written_do
         assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"} & set(env)
         start = files[START]
         database = outputs["aws_database_secret_id"].value
-        assert f"DATABASE_PASSWORD=$(secret {database} | jq -r .password)" in start
-        assert f"REDIS_AUTH_TOKEN=$(secret {outputs['aws_cache_secret_id'].value})" in start
-        assert "JWT_SIGNING_KEY=$(secret arn:aws:secretsmanager:us-east-1:" in start
+        assert f"DATABASE_PASSWORD=$(credential {database} password)" in start
+        assert f"REDIS_AUTH_TOKEN=$(credential {outputs['aws_cache_secret_id'].value} password)" in start
+        assert re.search(r"^JWT_SIGNING_KEY=\$\(credential arn:aws:secretsmanager:us-east-1:\S+ \.\)$", start, re.M)
         assert "aws secretsmanager get-secret-value --region us-east-1" in start
+        assert (
+            env["DATABASE_SECRET_ARN"] == database and env["REDIS_SECRET_ARN"] == outputs["aws_cache_secret_id"].value
+        )
         assert "-e DATABASE_PASSWORD -e REDIS_AUTH_TOKEN -e JWT_SIGNING_KEY" in _run(files)
         assert 'DOCKER_CONFIG="$RUNTIME_DIRECTORY"' in start  # registry tokens in the unit's tmpfs only
         assert "[secret]" not in _script(template)  # no secret value went into the launch template
@@ -388,7 +392,7 @@ def test_instance_role_is_scoped_to_the_apps_resources(plan):
     role_policy = next(r for r in p.children(COMPONENT) if r.type == "aws:iam/rolePolicy:RolePolicy")
     statements = _role_statements(p)
     secrets = statements["ReadAppSecrets"]
-    assert secrets["Action"] == "secretsmanager:GetSecretValue"
+    assert secrets["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     assert len(secrets["Resource"]) == 3
     assert p.outputs["aws_database_secret_id"].value in secrets["Resource"]
     assert p.outputs["aws_cache_secret_id"].value in secrets["Resource"]
@@ -425,3 +429,87 @@ def test_instances_launch_only_after_their_permissions_exist(plan):
     assert set(grants) <= set(profile.dependencies)
     for template in _of(p, TEMPLATE).values():
         assert profile.urn in template.property_dependencies["iamInstanceProfile"]
+
+
+WATCH = "/usr/local/bin/platform-app-credentials"
+VERSIONS = "/run/platform-app/credential-versions"
+
+
+def _bash(script, tmp_path, responses, env=None):
+    """Run a boot-script fragment with ``aws`` and ``systemctl`` replaced by recorders that answer ``responses``
+    (``aws`` prints the answer for the secret id it is asked about) and the runtime directory under ``tmp_path``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(responses))
+    (bin_dir / "aws").write_text(
+        '#!/bin/bash\necho "aws $*" >> "$CALLS"\n'
+        'for a in "$@"; do [ "$prev" = --secret-id ] && id=$a; prev=$a; done\n'
+        'jq -c --arg id "$id" \'.[$id]\' "$ANSWERS"\n'
+    )
+    (bin_dir / "systemctl").write_text('#!/bin/bash\necho "systemctl $*" >> "$CALLS"\n')
+    for tool in ("aws", "systemctl"):
+        (bin_dir / tool).chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    script = script.replace("/run/platform-app", str(tmp_path))
+    result = subprocess.run(
+        ["bash", "-c", script],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "ANSWERS": str(answers), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result, calls.read_text()
+
+
+def test_start_reads_each_credential_and_notes_the_version_it_read(plan, tmp_path):
+    files = _files(_of(plan("dev"), TEMPLATE)["api-blue"])
+    start = files[START]
+    database = plan("dev").outputs["aws_database_secret_id"].value
+    # The credential function and one use of it, as the start script runs them.
+    fragment = start.split("credential() {", 1)[1].split("\n}\n", 1)[0]
+    script = (
+        "set -euo pipefail\n: > /run/platform-app/credential-versions\ncredential() {"
+        + fragment
+        + f'\n}}\nDB=$(credential {database} password)\nJWT=$(credential jwt .)\necho "$DB|$JWT"'
+    )
+    responses = {
+        database: {"VersionId": "v-db-1", "SecretString": json.dumps({"password": "p@ss w0rd", "host": "h"})},
+        "jwt": {"VersionId": "v-jwt-7", "SecretString": "signing-key"},
+    }
+    result, calls = _bash(script, tmp_path, responses)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "p@ss w0rd|signing-key"
+    assert (tmp_path / "credential-versions").read_text().splitlines() == [f"{database} v-db-1", "jwt v-jwt-7"]
+    assert "get-secret-value --region us-east-1" in calls
+
+
+@pytest.mark.parametrize(
+    ("current", "restarted"),
+    [({"v-1": ["AWSCURRENT"]}, False), ({"v-1": ["AWSPREVIOUS"], "v-2": ["AWSCURRENT", "AWSPENDING"]}, True)],
+)
+def test_watcher_restarts_the_app_only_when_a_credential_was_rotated(plan, tmp_path, current, restarted):
+    files = _files(_of(plan("dev"), TEMPLATE)["web-green"])
+    (tmp_path / "credential-versions").write_text("arn:db v-1\narn:jwt v-9\n")
+    responses = {"arn:db": current, "arn:jwt": {"v-9": ["AWSCURRENT"]}}
+    result, calls = _bash(files[WATCH], tmp_path, responses)
+    assert result.returncode == 0, result.stderr
+    assert "describe-secret --region us-east-1 --secret-id arn:db" in calls  # no value read, only versions
+    assert ("systemctl try-restart platform-app.service" in calls) is restarted
+
+
+@pytest.mark.parametrize(("overrides", "minutes"), [((), 5), (("aws.credentialCheckMinutes=15",), 15)])
+def test_watcher_runs_on_a_timer_spread_over_the_check_interval(plan, overrides, minutes):
+    template = _of(plan("staging", *overrides), TEMPLATE)["api-green"]
+    files = _files(template)
+    timer = files["/etc/systemd/system/platform-app-credentials.timer"]
+    assert f"OnUnitActiveSec={minutes}min" in timer
+    assert f"RandomizedDelaySec={minutes}min" in timer  # a group's instances do not restart together
+    assert (
+        "ExecStart=/usr/local/bin/platform-app-credentials"
+        in files["/etc/systemd/system/platform-app-credentials.service"]
+    )
+    assert "systemctl enable --now docker.service platform-app.service platform-app-credentials.timer" in _script(
+        template
+    )

@@ -86,6 +86,7 @@ def test_password_is_generated_secret_and_stored_in_secrets_manager(plan):
     assert db.inputs["password"] == "[secret]"
     generated = p.named("random:index/randomPassword:RandomPassword", "database-master")
     assert db.property_dependencies["password"] == [generated.urn]
+    assert p.by_urn(generated.parent).type == "platform:aws:GeneratedCredentials"
     assert db.inputs["username"] == "platform_admin"
     assert db.inputs["iamDatabaseAuthenticationEnabled"] is True
     secret = p.outputs["aws_database_secret_id"]
@@ -170,3 +171,35 @@ def test_replica_has_own_dr_groups_with_the_primary_settings(plan):
 def test_no_replica_without_disaster_recovery(plan, stack):
     assert plan(stack).children("platform:aws:DatabaseReplica") == []
     assert len(plan(stack).of_type(INSTANCE)) == 1
+
+
+@pytest.mark.parametrize("component", ["platform:aws:Database", "platform:aws:DatabaseReplica"])
+def test_pgaudit_logs_ddl_and_role_changes_with_cis_logging_flags(plan, component):
+    group = _child(plan("prod"), component, PARAMETER_GROUP)
+    params = _parameters(group)
+    assert params["shared_preload_libraries"].split(",") == ["pg_stat_statements", "pgaudit"]
+    assert set(params["pgaudit.log"].split(",")) == {"ddl", "role"}
+    assert params["log_checkpoints"] == params["log_lock_waits"] == "1"
+    assert params["log_hostname"] == "0"  # CIS PostgreSQL: no reverse DNS per connection; %r logs the address
+
+
+def test_static_preload_waits_for_a_reboot_and_dynamic_parameters_apply_at_once(plan):
+    group = _child(plan("staging"), "platform:aws:Database", PARAMETER_GROUP)
+    methods = {p["name"]: p["applyMethod"] for p in group.inputs["parameters"]}
+    # RDS refuses "immediate" for a static parameter; the instance created with the group boots with it.
+    assert methods.pop("shared_preload_libraries") == "pending-reboot"
+    assert set(methods.values()) == {"immediate"}
+
+
+def test_prod_replica_exports_its_logs_to_encrypted_groups_in_the_dr_region(plan):
+    p = plan("prod")
+    replica = _child(p, "platform:aws:DatabaseReplica", INSTANCE)
+    groups = {g.name: g for g in p.children("platform:aws:DatabaseReplica") if g.type == LOG_GROUP}
+    assert set(groups) == set(replica.inputs["enabledCloudwatchLogsExports"]) == {"postgresql", "upgrade"}
+    dr_logs_key = p.named(KEY, "dr-logs").urn
+    for export, group in groups.items():
+        assert group.inputs["name"] == f"/aws/rds/instance/platform-prod-postgres-dr/{export}"
+        assert "aws-dr" in group.provider
+        assert group.inputs["retentionInDays"] == 90
+        assert group.property_dependencies["kmsKeyId"] == [dr_logs_key]
+        assert group.urn in replica.dependencies

@@ -45,15 +45,29 @@ def test_only_the_load_balancer_is_public(plan):
             assert "0.0.0.0/0" not in rule.get("cidrBlocks", []), name
 
 
-def test_database_and_cache_only_from_app_tier(plan):
+def test_database_and_cache_only_from_app_tier_and_the_database_from_its_password_rotation(plan):
     p = plan("staging")
-    for name, port in (("database-sg", 5432), ("cache-sg", 6379)):
+    for name, port, sources in (("database-sg", 5432, ["app-sg", "rotation-sg"]), ("cache-sg", 6379, ["app-sg"])):
         rules = _sg(p, name).inputs["ingress"]
-        assert _ports(rules) == [(port, port)]
-        (rule,) = rules
-        assert len(rule["securityGroups"]) == 1 and rule["securityGroups"][0].startswith("sg-0")
-        assert "cidrBlocks" not in rule
-        assert _sg(p, "app-sg").urn in _sg(p, name).property_dependencies["ingress"]
+        assert _ports(rules) == [(port, port)] * len(sources)
+        for rule in rules:
+            assert len(rule["securityGroups"]) == 1 and rule["securityGroups"][0].startswith("sg-0")
+            assert "cidrBlocks" not in rule
+        assert sorted(p.by_urn(u).name for u in _sg(p, name).property_dependencies["ingress"]) == [
+            f"network-{source}" for source in sources
+        ]
+
+
+def test_rotation_function_reaches_only_postgres_and_https(plan):
+    p = plan("prod")
+    rotation = _sg(p, "rotation-sg")
+    assert rotation.inputs["ingress"] == []
+    egress = {r["fromPort"]: r for r in rotation.inputs["egress"]}
+    assert set(egress) == {5432, 443}
+    assert egress[5432]["cidrBlocks"] == ["10.0.0.0/16"]  # the database, inside the VPC
+    assert egress[443]["cidrBlocks"] == ["0.0.0.0/0"]  # Secrets Manager's endpoint, through NAT
+    # The DR network's replica takes the password from the primary: nothing rotates there.
+    assert not [r for r in p.of_type(SG) if r.name == "dr-network-rotation-sg"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
+from xml.etree import ElementTree
 
 import boto3
 from botocore.exceptions import (
@@ -38,9 +39,10 @@ class Clock:
 
 CLOCK: Clock = Clock()
 
-# Everything an AWS call can raise. botocore's ResponseParserError (a reply that is not the XML, JSON or
-# CBOR the API speaks) is not a BotoCoreError, so it is named on its own.
-AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
+# Everything an AWS call can raise. A reply that is not the XML, JSON or CBOR the API speaks raises botocore's
+# ResponseParserError, which is not a BotoCoreError, or for S3's GetBucketLocation (parsed by a botocore
+# handler of its own) the XML parser's ParseError; both are named here.
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError, ElementTree.ParseError)
 
 
 def client(service: str, region: str | None = None) -> Any:
@@ -96,8 +98,8 @@ def describe(exc: Exception) -> str:
         return "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)"
     if isinstance(exc, ProfileNotFound):
         return f"{exc}: check AWS_PROFILE"
-    if isinstance(exc, ResponseParserError):
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, ResponseParserError | ElementTree.ParseError):
+        first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". Further retries")[0]
         return f"the endpoint's reply is not an AWS API response ({first[:160]}); check AWS_ENDPOINT_URL"
     return str(exc) or type(exc).__name__
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -144,7 +143,7 @@ def number(low: float, high: float, *, zero_ok: bool = False, high_open: bool = 
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         above = value >= low if zero_ok else value > low
         below = value < high if high_open else value <= high
-        if not (math.isfinite(value) and above and below):
+        if not (above and below):  # nan fails both comparisons, and the bounds are finite
             raise argparse.ArgumentTypeError(f"{text!r} must be a finite number {bounds}")
         return value
 

@@ -129,6 +129,19 @@ def test_alarm_during_bake_restores_the_starting_weights(alb: Alb, capsys: pytes
     assert out["alarm_to_restored_seconds"] < shift.MAX_ROLLBACK_SECONDS
 
 
+def test_an_alarm_that_can_no_longer_be_read_rolls_back(alb: Alb, capsys: pytest.CaptureFixture[str]) -> None:
+    """A watched alarm deleted mid-shift (or hidden by a bad reply) is not "OK": blind, the shift goes back."""
+
+    def delete_at_25(clock: FakeClock) -> None:
+        if alb.weights()["green"] == 25:
+            boto3.client("cloudwatch", region_name=REGION).delete_alarms(AlarmNames=[alb.alarm])
+
+    argv = shift_args(alb, "--to", "green", "--alarm", alb.alarm, "--json")
+    assert run_command(shift, argv, FakeClock(delete_at_25)) == shift.EXIT_ROLLED_BACK
+    assert alb.weights() == {"blue": 100, "green": 0}
+    assert record(capsys)["reason"] == "alarm web-5xx can no longer be read"
+
+
 def test_unhealthy_green_targets_roll_back(alb: Alb) -> None:
     def stop_green(clock: FakeClock) -> None:
         boto3.client("ec2", region_name=REGION).stop_instances(InstanceIds=[alb.instances["web-green"]])
@@ -254,15 +267,17 @@ NOW = datetime.now(UTC)
     ],
 )
 def test_lease_on_the_listener(
-    alb: Alb, capsys: pytest.CaptureFixture[str], until: datetime, take_over: str | None, status: int
+    alb: Alb, faults: Faults, capsys: pytest.CaptureFixture[str], until: datetime, take_over: str | None, status: int
 ) -> None:
     claim(alb, "infractl:lease:0123456789ab", "alice@ops-box pid 4242", until)
+    faults.calls.clear()
     argv = shift_args(alb, "--to", "green", "--bake-seconds", "0", *(["--take-over", take_over] if take_over else []))
     assert run_command(shift, argv, FakeClock()) == status
     if status == errors.EXIT_LEASE_HELD:
         err = capsys.readouterr().out
         assert "being moved by alice@ops-box pid 4242 (infractl:lease:0123456789ab, until" in err
         assert "--take-over infractl:lease:0123456789ab" in err
+        assert not {"AddTags", "RemoveTags", "ModifyListener"} & set(faults.calls)  # refused having written nothing
         assert alb.weights() == {"blue": 100, "green": 0}
         assert list(alb.leases()) == ["infractl:lease:0123456789ab"]  # nothing written, the holder's lease kept
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -113,7 +114,7 @@ def validating(what: str) -> Iterator[None]:
 
 
 def aws_command(name: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
-    """Wrap a command's ``run`` so an AWS error after validation prints one line and exits 6."""
+    """Wrap a command's ``run`` so an AWS error after validation prints one line and exits 6 (Ctrl-C: 130)."""
 
     def wrap(run: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(run)
@@ -123,6 +124,9 @@ def aws_command(name: str) -> Callable[[Callable[..., int]], Callable[..., int]]
             except AWS_ERRORS as exc:
                 print(f"infractl {name}: AWS error: {describe(exc)}", file=sys.stderr)
                 return errors.EXIT_AWS_FAILED
+            except KeyboardInterrupt:  # shift handles its own signals; the others stop where they are
+                print(f"infractl {name}: interrupted", file=sys.stderr)
+                return errors.EXIT_SIGNAL_BASE + signal.SIGINT
 
         return wrapped
 

@@ -180,3 +180,12 @@ def test_aws_error_after_promoting_says_where_to_look(
     err = capsys.readouterr().err
     assert "AWS error after asking to promote platform-prod-dr: Could not connect to the endpoint URL" in err
     assert "aws rds describe-db-instances --db-instance-identifier platform-prod-dr --region us-west-2" in err
+
+
+def test_ctrl_c_while_waiting_is_one_line(replica: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupt(clock: FakeClock) -> None:
+        raise KeyboardInterrupt
+
+    stop_primary()
+    assert run_command(failover, failover_args(replica), FakeClock(interrupt)) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == "infractl failover: interrupted"

@@ -2,8 +2,8 @@
 
 Every write sets both colours to percentages that sum to 100, so stopping at any moment leaves
 a valid split, and a re-run reads the current split and continues from it. Between steps the
-bake time is spent polling the rollback alarms and the target groups' health; the first bad poll
-restores the split this run started from (SPEC.md: rollback in under 2 minutes).
+bake time is spent polling the rollback alarms and the target groups' health (``watch.py``);
+the first bad poll restores the split this run started from (SPEC.md: rollback in under 2 minutes).
 
 A run cannot fight another or hide what it did: it holds a lease on the listener or rule
 (``lease.py``), re-reads the weights before every write and stops if they are not the ones it
@@ -21,7 +21,7 @@ import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from components.config import COLORS, BlueGreenConfig, Color, RollbackConfig
 
@@ -30,11 +30,11 @@ from . import common, outputs
 from .forward import Forward, Weights, WeightsMovedError, load_forward, percent, show
 from .lease import Lease, LeaseHeldError, LeaseLostError
 from .signals import Stop, StopSignalError
+from .watch import Problem, check_alarms_exist, find_problems
 
 EXIT_ROLLED_BACK = errors.EXIT_ROLLED_BACK
 DEFAULTS = BlueGreenConfig()
 MAX_ROLLBACK_SECONDS = RollbackConfig().max_rollback_seconds
-ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 LEASE_SECONDS = 300.0
 MAX_BAKE_SECONDS = 3600.0
 
@@ -78,54 +78,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--blue-tg", help="ARN of the blue target group")
     parser.add_argument("--green-tg", help="ARN of the green target group")
     parser.set_defaults(run=run)
-
-
-class Problem(NamedTuple):
-    reason: str
-    since: datetime | None  # when an alarm entered ALARM, to measure alarm-to-restored time
-
-
-def check_alarms_exist(cloudwatch: Any, names: list[str]) -> None:
-    found = {alarm["AlarmName"] for alarm in _alarms(cloudwatch, names)}
-    missing = [name for name in names if name not in found]
-    if missing:
-        raise errors.UsageError(f"no such CloudWatch alarm: {', '.join(missing)}")
-
-
-def _alarms(cloudwatch: Any, names: list[str]) -> list[dict[str, Any]]:
-    if not names:
-        return []
-    pages = cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=names, AlarmTypes=ALARM_TYPES)
-    return [alarm for page in pages for alarm in (*page.get("MetricAlarms", []), *page.get("CompositeAlarms", []))]
-
-
-def find_problems(elbv2: Any, cloudwatch: Any, alarms: list[str], pools: dict[Color, str]) -> list[Problem]:
-    """Alarms in ALARM or no longer readable; else target groups with no healthy target or any unhealthy one.
-
-    Alarms come first and alone: when one fires, the rollback does not wait for the health reads.
-    """
-    found = {alarm["AlarmName"]: alarm for alarm in _alarms(cloudwatch, alarms)}
-    problems = [
-        Problem(
-            f"alarm {name} is in ALARM ({found[name].get('StateReason', '')})", found[name].get("StateUpdatedTimestamp")
-        )
-        if name in found
-        else Problem(f"alarm {name} can no longer be read", None)
-        for name in alarms
-        if name not in found or found[name]["StateValue"] == "ALARM"
-    ]
-    if problems:
-        return problems
-    for colour, arn in pools.items():
-        states = [
-            t["TargetHealth"]["State"]
-            for t in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-        ]
-        if "unhealthy" in states or "healthy" not in states:
-            problems.append(
-                Problem(f"{colour} targets unhealthy: {states.count('healthy')} of {len(states)} healthy", None)
-            )
-    return problems
 
 
 @dataclass
@@ -176,8 +128,7 @@ class Shift:
 
     def execute(self, dry_run: bool = False) -> tuple[int, Record]:
         record = self._record(dry_run)
-        if not record.steps:
-            record.outcome, record.live = "already_done", record.started_from
+        if not record.steps:  # nothing to write: no lease needed
             return errors.EXIT_OK, record
         if dry_run:
             return self._dry_run(record)
@@ -192,8 +143,6 @@ class Shift:
                 record = self._record(dry_run)
                 record.lease = self.lease.key
                 status = self._run(record) if record.steps else errors.EXIT_OK
-                if not record.steps:
-                    record.outcome, record.live = "already_done", record.started_from
             finally:
                 self._release(record)
         record.next_commands = self._next_commands(record)
@@ -202,7 +151,10 @@ class Shift:
     def _record(self, dry_run: bool) -> Record:
         start = self.forward.split()
         remaining = [step for step in self.steps if step > start[self.to]]
-        return Record(self.forward.arn, self.to, start, remaining, dry_run)
+        record = Record(self.forward.arn, self.to, start, remaining, dry_run)
+        if not remaining:
+            record.outcome, record.live = "already_done", start
+        return record
 
     def _dry_run(self, record: Record) -> tuple[int, Record]:
         holders = self.lease.holders(self.take_over)

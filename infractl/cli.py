@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from . import plan, policy, provider_inputs
 from .errors import EXIT_USAGE, UsageError
-from .ops import backups, bootstrap, failover, shift
+from .ops import backups, bootstrap, failover, release, shift
 
-COMMANDS = (plan, policy, provider_inputs, shift, backups, failover, bootstrap)
+COMMANDS = (plan, policy, provider_inputs, shift, release, backups, failover, bootstrap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

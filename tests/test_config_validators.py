@@ -155,6 +155,7 @@ RANGES: dict[str, tuple[Any, ...]] = {
     "kubernetes.maxSurgePercent": (1, 100),
     "kubernetes.servicePort": (1, 65535),
     "aws.healthCheckGraceSeconds": (60, 7200),
+    "aws.credentialCheckMinutes": (1, 60),
     "azure.nameGeneration": (1, 99),
     "gcp.armorWafSensitivity": (1, 4),
     "gcp.loadBalancerLogSampleRate": (Above(0), 1),
@@ -799,6 +800,12 @@ RULES = [
         {"aws": {"cacheMaintenanceWindow": "sun:23:30-mon:00:30"}},
         {"aws": {"cacheMaintenanceWindow": "sun:06:00-sun:06:30"}},
         'platform:aws.cacheMaintenanceWindow = "sun:06:00-sun:06:30": must last at least 60 minutes',
+    ),
+    Rule(
+        "aws._waf_rate_within_limit",
+        {"app": {"rateLimitRequests": 2_000_000_000, "rateLimitWindow": 600000}},
+        {"app": {"rateLimitRequests": 2_000_000_001, "rateLimitWindow": 600000}},
+        "platform:app.rateLimitRequests = 2000000001: per app.rateLimitWindow = 600000 ms is",
     ),
     Rule(
         "aws._maintenance_apart_from_snapshots",

@@ -22,6 +22,8 @@ from components.config import BackupConfig, Environment, profile
 from .. import errors
 from . import common, outputs
 
+MAX_AGE_HOURS = 24 * 366.0  # a year: older than that is no recovery point worth counting
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("backups", help="check backups against SPEC.md")
@@ -35,7 +37,11 @@ def register(commands: Any) -> None:
     verify.add_argument(
         "--environment", choices=get_args(Environment), help="whose BackupConfig to expect (output environment; prod)"
     )
-    verify.add_argument("--max-age-hours", type=float, help="newest recovery point must be younger (default: RPO)")
+    verify.add_argument(
+        "--max-age-hours",
+        type=common.number(0, MAX_AGE_HOURS),
+        help="newest recovery point must be younger (default: the RPO)",
+    )
     verify.add_argument("--resource", action="append", default=[], metavar="ARN", help="check only these resources")
     verify.set_defaults(run=run)
 
@@ -197,7 +203,8 @@ def run(args: argparse.Namespace) -> int:
     platform = profile(environment)
     if platform.backup.copy_to_dr and dr_region is None:
         raise errors.UsageError(f"--dr-region is required: {environment} copies backups to the DR region")
-    max_age = timedelta(hours=args.max_age_hours or platform.disaster_recovery.rpo_hours)
+    hours = platform.disaster_recovery.rpo_hours if args.max_age_hours is None else args.max_age_hours
+    max_age = timedelta(hours=hours)
 
     backup = common.client("backup", region)
     with common.validating(f"reading backup vault {vault}"):

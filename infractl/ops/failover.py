@@ -1,7 +1,9 @@
 """``infractl failover``: promote the cross-region database replica to a standalone primary.
 
 Promotion is one-way (the replica stops following its source for good), so it refuses while the
-source still looks healthy unless ``--force``: a failover of a healthy primary splits the data.
+source still looks healthy, or when its health cannot be read (AccessDenied, throttling, an
+unreadable reply), unless ``--force``: a failover of a healthy primary splits the data. Durations
+are checked with the other arguments, so a bad one never stops a failover after the promotion.
 The wait for the promoted instance is bounded by the RTO (SPEC.md: 4 hours).
 """
 
@@ -19,6 +21,7 @@ from .. import errors
 from . import common, outputs
 
 RTO_MINUTES = DisasterRecoveryConfig().rto_hours * 60
+MAX_WAIT_MINUTES = 24 * 60.0
 # The promoted primary keeps prod's point-in-time recovery window (a replica may have none).
 BACKUP_RETENTION_DAYS = profile("prod").database.backup_retention_days
 
@@ -30,8 +33,15 @@ def register(commands: Any) -> None:
     parser.add_argument("--region", type=common.region_argument, help="the replica's region (output aws_dr_region)")
     parser.add_argument("--force", action="store_true", help="promote even though the source looks healthy")
     parser.add_argument("--dry-run", action="store_true", help="check and say what would happen; change nothing")
-    parser.add_argument("--timeout-minutes", type=float, default=RTO_MINUTES, help="give up waiting (default: RTO)")
-    parser.add_argument("--poll-seconds", type=float, default=15.0, help="status poll interval")
+    parser.add_argument(
+        "--timeout-minutes",
+        type=common.number(0, MAX_WAIT_MINUTES),
+        default=float(RTO_MINUTES),
+        help="give up waiting (default: the RTO)",
+    )
+    parser.add_argument(
+        "--poll-seconds", type=common.number(0, 3600), default=15.0, help="status poll interval (%(default)s)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -48,12 +58,12 @@ def source_health(source: str, replica_region: str) -> tuple[bool | None, str]:
         status = common.client("rds", region).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0][
             "DBInstanceStatus"
         ]
-    except ClientError as exc:
-        if common.error_code(exc) == "DBInstanceNotFound":
-            return False, f"source {identifier} in {region} no longer exists"
-        return None, f"cannot read source {identifier} in {region}: {common.describe(exc)}"
     except (EndpointConnectionError, ConnectTimeoutError) as exc:
         return False, f"{region} is unreachable: {exc}"
+    except common.AWS_ERRORS as exc:  # AccessDenied, throttling, an unreadable reply: health unknown
+        if isinstance(exc, ClientError) and common.error_code(exc) == "DBInstanceNotFound":
+            return False, f"source {identifier} in {region} no longer exists"
+        return None, f"cannot read source {identifier} in {region}: {common.describe(exc)}"
     return status == "available", f"source {identifier} in {region} is {status}"
 
 
@@ -87,8 +97,11 @@ def run(args: argparse.Namespace, clock: common.Clock = common.CLOCK) -> int:
     region = outputs.require(args.region, stack, "--region", "aws_dr_region")
     if region not in AWS_REGIONS:
         raise errors.UsageError(f"unknown AWS region {region!r}")
-    if args.timeout_minutes <= 0 or args.poll_seconds <= 0:
-        raise errors.UsageError("--timeout-minutes and --poll-seconds must be positive")
+    if args.poll_seconds > args.timeout_minutes * 60:
+        raise errors.UsageError(
+            f"--poll-seconds ({args.poll_seconds:g}) is longer than --timeout-minutes ({args.timeout_minutes:g}): "
+            "the promoted replica would never be looked at"
+        )
     rds = common.client("rds", region)
     with common.validating(f"reading replica {identifier} in {region}"):
         replica = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
@@ -108,8 +121,17 @@ def run(args: argparse.Namespace, clock: common.Clock = common.CLOCK) -> int:
         print(f"dry run: would promote {identifier} in {region} ({detail}); nothing changed")
         return errors.EXIT_OK
     started = clock.now()
-    rds.promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=BACKUP_RETENTION_DAYS)
-    promoted = wait_available(rds, identifier, args.timeout_minutes * 60, args.poll_seconds, clock)
+    try:
+        rds.promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=BACKUP_RETENTION_DAYS)
+        promoted = wait_available(rds, identifier, args.timeout_minutes * 60, args.poll_seconds, clock)
+    except common.AWS_ERRORS as exc:
+        print(
+            f"infractl failover: AWS error after asking to promote {identifier}: {common.describe(exc)}. The promotion "
+            f"may be under way; see: aws rds describe-db-instances --db-instance-identifier {identifier} "
+            f"--region {region}",
+            file=sys.stderr,
+        )
+        return errors.EXIT_AWS_FAILED
     if promoted is None:
         print(f"infractl failover: {identifier} not available after {args.timeout_minutes} minutes", file=sys.stderr)
         return errors.EXIT_FAILED

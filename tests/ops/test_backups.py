@@ -9,7 +9,7 @@ carrying the source database's identifier.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -18,7 +18,7 @@ import pytest
 from components.config import BackupConfig, profile
 from infractl import cli, errors
 from infractl.ops import backups
-from tests.ops.conftest import DR_REGION, REGION
+from tests.ops.conftest import DR_REGION, REGION, Faults
 
 pytestmark = pytest.mark.usefixtures("aws")
 PROD = profile("prod").backup
@@ -146,3 +146,53 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], 
     make_vault(plan_rules(PROD))
     assert verify(*argv) == errors.EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+def recovery_points(*points: tuple[str, float]) -> dict[str, Any]:
+    """A ListRecoveryPoints* reply: (status, hours ago) each."""
+    now = datetime.now(UTC)
+    return {
+        "RecoveryPoints": [{"Status": status, "CreationDate": now - timedelta(hours=ago)} for status, ago in points]
+    }
+
+
+@pytest.mark.parametrize(
+    ("points", "ok", "age"),
+    [
+        ([("COMPLETED", 0.2)], True, "0.2 h old via backup"),
+        ([("FAILED", 0.1), ("COMPLETED", 3)], False, "3.0 h old via backup"),  # a failed job protects nothing
+        ([("PARTIAL", 0.1), ("COMPLETED", 3)], False, "3.0 h old via backup"),  # nor does a partial one
+        ([("EXPIRED", 0.1), ("CREATING", 0.05), ("COMPLETED", 3)], False, "3.0 h old via backup"),
+    ],
+)
+def test_only_completed_recovery_points_count(
+    faults: Faults, capsys: pytest.CaptureFixture[str], points: list[tuple[str, float]], ok: bool, age: str
+) -> None:
+    """Where the Backup API answers (moto's does not, so its replies are given here), only COMPLETED points count."""
+    make_vault(plan_rules(PROD))
+    arn = database(REGION)["DBInstanceArn"]
+    faults.add("ListProtectedResourcesByBackupVault", {"Results": [{"ResourceArn": arn}]}, region=REGION)
+    faults.add("ListRecoveryPointsByResource", recovery_points(*points), region=REGION)
+    faults.add("ListRecoveryPointsByResource", recovery_points(("COMPLETED", 0.5)), region=DR_REGION)
+    assert verify("--dr-region", DR_REGION) == (errors.EXIT_OK if ok else errors.EXIT_FAILED)
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("recovery point")]
+    assert arn in row and age in row and ("  ok  " in row) is ok
+
+
+def test_vault_on_an_aws_managed_key_fails(faults: Faults, capsys: pytest.CaptureFixture[str]) -> None:
+    """SPEC.md wants customer-managed keys: aws/backup's key encrypts, but nobody here controls its policy."""
+    make_vault(plan_rules(PROD))
+    database(REGION)
+    dr_copy()
+    faults.add("DescribeKey", {"KeyMetadata": {"KeyManager": "AWS", "KeyState": "Enabled"}})  # what KMS says of it
+    assert verify("--dr-region", DR_REGION) == errors.EXIT_FAILED
+    (row,) = failing(capsys.readouterr().out)
+    assert row.split()[:4] == ["encryption", "platform-prod", "FAIL", "aws-managed"]
+
+
+@pytest.mark.parametrize("hours", ["nan", "inf", "0", "-1", "1e9"])
+def test_max_age_must_be_a_finite_positive_number(capsys: pytest.CaptureFixture[str], hours: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        verify("--environment", "staging", f"--max-age-hours={hours}")
+    assert exit_.value.code == errors.EXIT_USAGE
+    assert "argument --max-age-hours: " in capsys.readouterr().err

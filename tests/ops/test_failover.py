@@ -11,10 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.parsers import ResponseParserError
 
 from infractl import cli, errors
 from infractl.ops import failover
-from tests.ops.conftest import DR_REGION, REGION, FakeClock, run_command
+from tests.ops.conftest import DR_REGION, REGION, FakeClock, Faults, client_error, run_command
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -111,3 +113,79 @@ def test_unknown_region_is_rejected_by_the_parser(replica: str) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli.main(failover_args(replica, "--region", "mars-north-1"))
     assert exit_.value.code == errors.EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        client_error("AccessDenied", "DescribeDBInstances"),
+        client_error("Throttling", "DescribeDBInstances"),
+        ResponseParserError("Unable to parse response (not well-formed), invalid XML received"),
+    ],
+)
+def test_unreadable_source_health_needs_force(
+    replica: str, faults: Faults, capsys: pytest.CaptureFixture[str], fault: Exception
+) -> None:
+    """Health that cannot be read is not "down": without --force nothing is promoted."""
+    faults.add("DescribeDBInstances", fault, region=REGION)
+    assert run_command(failover, failover_args(replica), FakeClock()) == errors.EXIT_FAILED
+    assert "refusing to promote platform-prod-dr: cannot read source platform-prod-db in us-east-1" in (
+        capsys.readouterr().err
+    )
+    assert dr_instance(replica)["BackupRetentionPeriod"] == 1
+    assert run_command(failover, failover_args(replica, "--force"), FakeClock()) == errors.EXIT_OK
+    assert dr_instance(replica)["BackupRetentionPeriod"] == failover.BACKUP_RETENTION_DAYS
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--timeout-minutes", "nan"],
+        ["--timeout-minutes", "inf"],
+        ["--timeout-minutes", "0"],
+        ["--timeout-minutes", "-5"],
+        ["--timeout-minutes", "1441"],
+        ["--poll-seconds", "nan"],
+        ["--poll-seconds", "inf"],
+        ["--poll-seconds", "0"],
+        ["--poll-seconds", "1e300"],
+    ],
+)
+def test_bad_durations_are_refused_before_promoting(
+    replica: str, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    stop_primary()  # it would promote
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(failover_args(replica, *extra))
+    assert exit_.value.code == errors.EXIT_USAGE
+    assert f"argument {extra[0]}: " in capsys.readouterr().err
+    assert dr_instance(replica)["BackupRetentionPeriod"] == 1
+
+
+def test_poll_longer_than_the_timeout_is_refused(replica: str, capsys: pytest.CaptureFixture[str]) -> None:
+    stop_primary()
+    assert cli.main(failover_args(replica, "--timeout-minutes", "1", "--poll-seconds", "90")) == errors.EXIT_USAGE
+    assert "--poll-seconds (90) is longer than --timeout-minutes (1)" in capsys.readouterr().err
+    assert dr_instance(replica)["BackupRetentionPeriod"] == 1
+
+
+def test_aws_error_after_promoting_says_where_to_look(
+    replica: str, faults: Faults, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stop_primary()
+    faults.add(
+        "DescribeDBInstances", EndpointConnectionError(endpoint_url="https://rds.us-west-2"), region=DR_REGION, skip=1
+    )
+    assert run_command(failover, failover_args(replica), FakeClock()) == errors.EXIT_AWS_FAILED
+    err = capsys.readouterr().err
+    assert "AWS error after asking to promote platform-prod-dr: Could not connect to the endpoint URL" in err
+    assert "aws rds describe-db-instances --db-instance-identifier platform-prod-dr --region us-west-2" in err
+
+
+def test_ctrl_c_while_waiting_is_one_line(replica: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupt(clock: FakeClock) -> None:
+        raise KeyboardInterrupt
+
+    stop_primary()
+    assert run_command(failover, failover_args(replica), FakeClock(interrupt)) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == "infractl failover: interrupted"

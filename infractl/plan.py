@@ -7,15 +7,11 @@ no credentials. ``--format json`` is for machines (and the policy gate); text is
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pulumi
-
-from . import errors, runtime
-from .stackconfig import ProgramError, Project
+from . import errors, jsontext, runner, runtime
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,26 +38,15 @@ def add_program_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(program: Path, stack: str, overrides: list[str]) -> runtime.Plan:
-    """Run the program, turning bad input into a UsageError.
-
-    Bad input is a missing program or stack, or a program that stops with ``pulumi.RunError``
-    (the clean, traceback-free error; this project's ConfigError is one).
-    """
-    try:
-        return runtime.run(Project.load(program.resolve()), stack, overrides)
-    except (ProgramError, pulumi.RunError) as exc:
-        raise errors.UsageError(str(exc)) from None
-
-
 def run(args: argparse.Namespace) -> int:
-    result = load(args.program, args.stack, args.config)
+    project = runner.load_project(args.program)
+    result = runner.plan(runner.Job(project.directory, args.stack, tuple(args.config)))
     print(to_json(result) if args.format == "json" else to_text(result))
     return errors.EXIT_OK
 
 
 def to_json(plan: runtime.Plan) -> str:
-    return json.dumps(
+    return jsontext.dumps(
         {
             "stack": plan.stack,
             "project": plan.project,
@@ -79,9 +64,7 @@ def to_json(plan: runtime.Plan) -> str:
                 for r in plan.resources
             ],
             "outputs": {name: runtime.SECRET if o.secret else o.value for name, o in plan.outputs.items()},
-        },
-        indent=2,
-        default=str,
+        }
     )
 
 
@@ -100,6 +83,6 @@ def to_text(plan: runtime.Plan) -> str:
     lines += ["", "Outputs:"]
     width = max((len(name) for name in plan.outputs), default=0)
     for name, output in sorted(plan.outputs.items()):
-        value = runtime.SECRET if output.secret else json.dumps(output.value, default=str)
+        value = runtime.SECRET if output.secret else jsontext.dumps(output.value, indent=None)
         lines.append(f"  {name:<{width}}  {value}")
     return "\n".join(lines)

@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import plan, policy
+from . import diff, plan, policy
 from .errors import EXIT_USAGE, UsageError
 from .ops import backups, bootstrap, failover, shift
 
-COMMANDS = (plan, policy, shift, backups, failover, bootstrap)
+COMMANDS = (plan, policy, diff, shift, backups, failover, bootstrap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

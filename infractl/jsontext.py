@@ -6,9 +6,18 @@ import json
 import math
 from typing import Any
 
+from pulumi.output import Unknown
 
-def dumps(value: Any, indent: int | None = 2) -> str:
-    return json.dumps(_finite(value), indent=indent, default=str, allow_nan=False)
+UNKNOWN = "[unknown]"  # a value only the cloud will know (an id, an ARN): the same in every plan
+
+
+def dumps(value: Any, indent: int | None = 2, sort_keys: bool = False) -> str:
+    return json.dumps(_finite(value), indent=indent, default=text, allow_nan=False, sort_keys=sort_keys)
+
+
+def text(value: Any) -> str:
+    """What a value JSON cannot hold is written as: ``[unknown]`` for unknowns, its text otherwise."""
+    return UNKNOWN if isinstance(value, Unknown) else str(value)
 
 
 def _finite(value: Any) -> Any:

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import gc
 import hashlib
-import json
 import os
 import runpy
 import sys
@@ -26,6 +25,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from . import jsontext
 from .mocks import RealisticMocks
 from .stackconfig import Project
 
@@ -166,7 +166,7 @@ def secret_digests(value: Any, path: str = "") -> dict[str, str]:
 
 
 def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(jsontext.dumps(value, indent=None, sort_keys=True).encode()).hexdigest()
 
 
 def run(project: Project, stack: str, overrides: Sequence[str] = (), preview: bool = True) -> Plan:

@@ -43,6 +43,10 @@ class PolicyConfigError(Exception):
     """The policy config does not fit the pack (unknown policy, bad level, schema violation)."""
 
 
+class AnalysisError(Exception):
+    """The pack failed on what a program registered (e.g. a NaN it cannot marshal): no verdict."""
+
+
 @dataclass(frozen=True)
 class Violation:
     policy: str
@@ -171,7 +175,7 @@ class Analyzer:
                 options=_options(resource),
                 provider=_provider(resource, by_urn),
             )
-            violations += self._violations(self.stub.Analyze(request), by_urn, resource)
+            violations += self._violations(self._call(self.stub.Analyze, request, resource.urn), by_urn, resource)
         stack = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
@@ -191,7 +195,15 @@ class Analyzer:
                 for r in plan.resources
             ]
         )
-        return violations + self._violations(self.stub.AnalyzeStack(stack), by_urn, None)
+        return violations + self._violations(self._call(self.stub.AnalyzeStack, stack, plan.stack), by_urn, None)
+
+    @staticmethod
+    def _call(method: Any, request: Any, subject: str) -> analyzer_pb2.AnalyzeResponse:
+        try:
+            return method(request)
+        except grpc.RpcError as exc:
+            details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+            raise AnalysisError(f"the policy pack failed on {subject}: {details}") from None
 
     @staticmethod
     def _violations(

@@ -13,12 +13,16 @@ from .ops import backups, bootstrap, failover, shift
 COMMANDS = (plan, policy, diff, shift, backups, failover, bootstrap)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="infractl", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(prog="infractl", description=__doc__)
+    commands = result.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.register(commands)
-    args = parser.parse_args(argv)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         return args.run(args)
     except UsageError as exc:

@@ -122,7 +122,11 @@ def run(args: argparse.Namespace) -> int:
     project = runner.load_project(args.program)
     with base_checkout(project.directory, args.base) as (base_dir, commit):
         base = runner.load_project(base_dir) if (base_dir / "Pulumi.yaml").is_file() else None
-        stacks = args.stack or sorted(set(project.stacks()) | set(base.stacks() if base else []))
+        known = set(project.stacks()) | set(base.stacks() if base else [])
+        unknown = [stack for stack in args.stack or [] if stack not in known]
+        if unknown:
+            raise errors.UsageError(f"no stack file Pulumi.{unknown[0]}.yaml in {project.directory} or at {args.base}")
+        stacks = args.stack or sorted(known)
         diffs = compare(project, base, stacks, args.config, args.matrix, f"{args.base} ({commit[:12]})")
     print(diff_format.FORMATS[args.format](diffs, args.base))
     return errors.EXIT_FAILED if any(d.broken for d in diffs) else errors.EXIT_OK

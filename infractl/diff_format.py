@@ -117,8 +117,8 @@ def _stack_section(comment: _Comment, d: StackDiff) -> None:
     if outputs:
         comment.add("\n|  | output | before | after |\n| --- | --- | --- | --- |")
         comment.rows(outputs)
-    comment.add("\n</details>")
-    comment.opened = False
+    if comment.add("\n</details>"):
+        comment.opened = False
 
 
 def _groups(d: StackDiff) -> list[tuple[str, list[Any]]]:

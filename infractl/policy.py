@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         explicit = analyzer.load_config(args.policy_config) if args.policy_config else None
         report, policies = check(project, jobs, explicit)
-    except analyzer.PolicyConfigError as exc:
+    except (analyzer.PolicyConfigError, analyzer.AnalysisError) as exc:
         raise errors.UsageError(str(exc)) from None
     print(FORMATS[args.format](report, policies, project))
     mandatory = any(v.level == "mandatory" for checked in report for v in checked.violations)

@@ -1,10 +1,13 @@
-"""Time the offline plan of every stack, with peak memory, against an empty program's floor.
+"""Time the offline plan of every stack, the gates and a diff, with peak memory, against an empty program's floor.
 
-Each measurement is a fresh process (``python -m infractl plan``), as a developer or CI
+Each measurement is a fresh process (``python -m infractl ...``), as a developer or CI
 runs it, so imports count. The floor is an empty Pulumi program run the same way: the
-ratio says how much the platform itself costs over the SDK and mock runtime.
+ratio says how much the platform itself costs over the SDK and mock runtime. The pull-request
+targets (issue 15) are checked in the same run: the matrix gate (every stack on every cloud with
+Kubernetes) at most 24x the floor, a one-stack diff against HEAD at most 2.5x that stack's plan.
+The peak is the largest process of a run (the command or one of its workers).
 
-    python bench/run.py [--repeat N] [--stack S ...]
+    python bench/run.py [--repeat N] [--stack S ...] [--diff-stack S]
 
 It ends with the blue-green rollback latency: seconds from an alarm firing to the starting
 weights being back, for ``infractl shift`` against moto_server on 127.0.0.1 (SPEC.md: < 2 min).
@@ -24,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER_CLOUDS = ("azure", "gcp")
+MATRIX_TARGET = 24.0  # x the floor
+DIFF_TARGET = 2.5  # x the stack's plan
 
 
 def measure(args: list[str], repeat: int) -> tuple[float, float]:
@@ -34,7 +39,7 @@ def measure(args: list[str], repeat: int) -> tuple[float, float]:
         process = subprocess.Popen(
             [sys.executable, "-m", "infractl", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, usage = os.wait4(process.pid, 0)  # ru_maxrss: the largest of it and its workers
         seconds.append(time.perf_counter() - start)
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(
@@ -48,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stack", action="append", help="stack(s) to measure (default: every stack file)")
+    parser.add_argument("--diff-stack", default="prod", help="stack of the one-stack diff (default: prod)")
     options = parser.parse_args()
     stacks = options.stack or sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
@@ -65,13 +71,21 @@ def main() -> None:
         )
         for cloud in OTHER_CLOUDS
     ]
-    # The offline policy gate over the same stacks: one mock-runtime process and one pack process.
+    # The offline policy gate over the same stacks, then over every stack x cloud with Kubernetes.
     rows.append(("policy (all stacks)", *measure(["policy", *(f"--stack={s}" for s in stacks)], options.repeat)))
+    rows.append(("policy --matrix", *measure(["policy", "--matrix"], options.repeat)))
+    diff_args = ["diff", "--stack", options.diff_stack, "--base", "HEAD"]
+    rows.append((f"diff {options.diff_stack} vs HEAD", *measure(diff_args, options.repeat)))
 
+    seconds = {name: value for name, value, _ in rows}
     floor = rows[0][1]
     print(f"{'measurement':<24} {'seconds':>8} {'x floor':>8} {'peak MiB':>9}")
-    for name, seconds, peak in rows:
-        print(f"{name:<24} {seconds:8.2f} {seconds / floor:8.1f} {peak:9.0f}")
+    for name, value, peak in rows:
+        print(f"{name:<24} {value:8.2f} {value / floor:8.1f} {peak:9.0f}")
+    matrix = seconds["policy --matrix"] / floor
+    one_diff = seconds[f"diff {options.diff_stack} vs HEAD"] / seconds[f"plan {options.diff_stack}"]
+    print(f"\nmatrix gate: {matrix:.1f}x the floor (target <= {MATRIX_TARGET:g}x)")
+    print(f"diff {options.diff_stack}: {one_diff:.2f}x its plan (target <= {DIFF_TARGET:g}x)")
     print(f"\nshift rollback, alarm -> starting weights restored (poll {ROLLBACK_POLL_SECONDS}s, moto_server):")
     print(f"  median {rollback_latency(options.repeat):.2f} s over {options.repeat} runs")
 

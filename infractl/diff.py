@@ -178,7 +178,7 @@ def compare(
     combos = policy.combinations(head, stacks, overrides, matrix)
     sides = {"base": base, "head": head}
     jobs = [
-        runner.Job(project.directory, combo.stack, combo.overrides, f"{combo.name} ({side})")
+        runner.Job(project.directory, combo.stack, combo.overrides, f"{combo.name} ({side})", f"{side} {combo.group}")
         for side, project in sides.items()  # all base jobs first: a worker rarely switches programs
         for combo in combos
         if project is not None and combo.stack in project.stacks()

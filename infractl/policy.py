@@ -86,7 +86,9 @@ def combinations(
     if not matrix:
         return [runner.Job(project.directory, stack, tuple(overrides)) for stack in stacks]
     return [
-        runner.Job(project.directory, stack, (*overrides, f'clouds=["{cloud}"]', MATRIX_KUBERNETES), f"{stack}:{cloud}")
+        runner.Job(
+            project.directory, stack, (*overrides, f'clouds=["{cloud}"]', MATRIX_KUBERNETES), f"{stack}:{cloud}", cloud
+        )
         for stack in stacks
         for cloud in MATRIX_CLOUDS
     ]

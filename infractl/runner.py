@@ -13,11 +13,11 @@ are at most as many as the cores this process may use.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
 import traceback
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -45,6 +45,7 @@ class Job:
     stack: str
     overrides: tuple[str, ...] = ()
     label: str = ""
+    group: str = ""  # jobs of one group (one cloud, one side of a diff) go to the same worker when they can
 
     @property
     def name(self) -> str:
@@ -88,14 +89,16 @@ def run_all(jobs: Sequence[Job], workers: int | None = None) -> Iterator[tuple[J
     The workers start (fork) now, before the caller opens any connection of its own; iterate the
     result to the end. Raises ProgramFailed for the first job whose program fails, stopping the rest.
     """
-    pending = deque(jobs)
+    pending = list(jobs)
     pool = [_Worker() for _ in range(min(len(jobs), workers or cores()))]
-    busy = {worker.connection: (worker, worker.start(pending.popleft())) for worker in pool}
+    busy: dict[Connection, tuple[_Worker, Job]] = {}
+    for worker in pool:
+        busy[worker.connection] = (worker, worker.start(_next(pending, None, busy)))
     return _results(pool, busy, pending)
 
 
 def _results(
-    pool: list[_Worker], busy: dict[Connection, tuple[_Worker, Job]], pending: deque[Job]
+    pool: list[_Worker], busy: dict[Connection, tuple[_Worker, Job]], pending: list[Job]
 ) -> Iterator[tuple[Job, runtime.Plan]]:
     try:
         while busy:
@@ -104,11 +107,24 @@ def _results(
                 worker, job = busy.pop(ready)
                 result = worker.result(job)
                 if pending:
-                    busy[worker.connection] = (worker, worker.start(pending.popleft()))
+                    busy[worker.connection] = (worker, worker.start(_next(pending, job.group, busy)))
                 yield job, result
     finally:
         for worker in pool:
             worker.stop()
+
+
+def _next(pending: list[Job], group: str | None, busy: dict[Connection, tuple[_Worker, Job]]) -> Job:
+    """The next job for a worker: its last job's group first, then a group no other worker runs.
+
+    A worker that stays with one cloud imports that cloud's SDK once, not every worker every SDK.
+    """
+    running = {job.group for _, job in busy.values()}
+    for wanted in (lambda job: job.group == group, lambda job: job.group not in running):
+        index = next((i for i, job in enumerate(pending) if wanted(job)), None)
+        if index is not None:
+            return pending.pop(index)
+    return pending.pop(0)
 
 
 class _Worker:
@@ -164,6 +180,7 @@ def _serve(connection: Connection) -> None:
     os.dup2(2, 1)  # whatever the program prints is not the command's output...
     sys.stdout = sys.stderr  # ...at either level (a test's capture may have replaced sys.stdout)
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    gc.disable()  # a worker lives for a few plans: collecting their garbage costs more than the memory (runtime.py)
     while (job := connection.recv()) is not None:
         outcome = _run(job)
         try:

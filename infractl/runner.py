@@ -177,8 +177,7 @@ def _death(exitcode: int | None) -> str:
 
 def _serve(connection: Connection) -> None:
     """The worker's loop: run each job it is sent until it is sent ``None``."""
-    os.dup2(2, 1)  # whatever the program prints is not the command's output...
-    sys.stdout = sys.stderr  # ...at either level (a test's capture may have replaced sys.stdout)
+    os.dup2(2, 1)  # whatever the program prints is not the command's output
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     gc.disable()  # a worker lives for a few plans: collecting their garbage costs more than the memory (runtime.py)
     while (job := connection.recv()) is not None:

@@ -261,9 +261,11 @@ def _join(path: str, key: Any) -> str:
 
 
 def _shown(value: Any) -> Any:
-    """``None`` for a value that is not there; ``[unknown]`` for one only the cloud will know."""
+    """A value as a reader expects it: ``None`` when not there, ``[unknown]`` when only the cloud will know it."""
     if value is _ABSENT:
         return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine's wire format has only doubles: 100.0 is the 100 the program set
     return jsontext.UNKNOWN if isinstance(value, Unknown) else value
 
 

@@ -31,6 +31,7 @@ from .stackconfig import ProgramError, Project
 
 _CONTEXT = multiprocessing.get_context("fork")  # the SDK is imported once, before the fork
 _MESSAGE_LINES = 12  # of a program's error message; the rest is cut
+_PACKAGE = f"{Path(__file__).resolve().parent}{os.sep}"  # infractl itself, which runs every program
 
 
 class ProgramFailed(errors.UsageError):
@@ -188,14 +189,8 @@ def _serve(connection: Connection) -> None:
             connection.send(("failed", f"the plan could not be returned: {_one_line(exc)}"))
 
 
-_last_directory: Path | None = None
-
-
 def _run(job: Job) -> tuple[str, Any]:
-    global _last_directory  # noqa: PLW0603 - one per worker process
-    if _last_directory not in (None, job.directory):
-        _forget_modules_under(_last_directory)  # another program (a diff's base): its own components
-    _last_directory = job.directory
+    _forget_shadowed_modules(job.directory)
     try:
         return "ok", runtime.run(Project.load(job.directory), job.stack, job.overrides)
     except (ProgramError, pulumi.RunError) as exc:  # config errors and the like: already one clear message
@@ -204,10 +199,23 @@ def _run(job: Job) -> tuple[str, Any]:
         return "failed", f"the program failed{_where(exc, job.directory)}: {_one_line(exc)}"
 
 
-def _forget_modules_under(directory: Path | None) -> None:
+def _forget_shadowed_modules(directory: Path) -> None:
+    """Drop modules the program at ``directory`` imports from there but that were loaded from elsewhere.
+
+    A diff runs two copies of one program (``components`` at the base and in the working tree), and
+    a worker inherits whatever its parent had imported: each run must import its own copy. Modules
+    loaded from ``directory`` stay, so the next stack of the same program reuses them.
+    """
     prefix = f"{directory}{os.sep}"
     for name, module in list(sys.modules.items()):
-        if (getattr(module, "__file__", None) or "").startswith(prefix):
+        top = name.partition(".")[0]
+        origin = getattr(module, "__file__", None) or ""
+        if (
+            origin
+            and name != "__main__"
+            and not origin.startswith((prefix, _PACKAGE))
+            and ((directory / top).is_dir() or (directory / f"{top}.py").is_file())
+        ):
             del sys.modules[name]
 
 

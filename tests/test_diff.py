@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +232,18 @@ def test_markdown_collapses_long_sections_and_escapes_cells():
     assert "<code>tags.x&#124;y</code>" in comment and '<code>"a&#124;b\\nc"</code>' in comment
     assert "&lt;script&gt;" in comment and "<script>" not in comment
     assert "Truncated" not in comment
+
+
+def test_each_side_imports_its_own_copy_of_local_modules(capsys, repo, monkeypatch):
+    (repo / "shop_settings.py").write_text('RETENTION_TAG = "short"\n')
+    edit(repo, "__main__.py", '"tier": "worker"', '"tier": "worker", "retention": shop_settings.RETENTION_TAG')
+    edit(repo, "__main__.py", "import pulumi_aws as aws\n", "import pulumi_aws as aws\nimport shop_settings\n")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "settings")
+    (repo / "shop_settings.py").write_text('RETENTION_TAG = "long"\n')
+    monkeypatch.syspath_prepend(str(repo))
+    monkeypatch.delitem(sys.modules, "shop_settings", raising=False)
+    importlib.import_module("shop_settings")  # the working tree's copy, inherited by every worker
+    _, result, _ = run_diff(capsys, repo)
+    (changed,) = result["changed"]
+    assert changed["changes"] == [{"path": "tags.retention", "before": "short", "after": "long"}]

@@ -183,7 +183,8 @@ def compare(
         for combo in combos
         if project is not None and combo.stack in project.stacks()
     ]
-    plans = {(job.directory, job.stack, job.overrides): result for job, result in runner.run_all(jobs, workers)}
+    with runner.Runs(jobs, workers) as runs:
+        plans = {(job.directory, job.stack, job.overrides): result for job, result in runs}
     empty = runtime.Plan(project=head.name, stack="", resources=[], outputs={})
     diffs = []
     for combo in combos:

@@ -105,8 +105,8 @@ def check(
     stack_configs = {job: runner.stack_config(project, job.stack, job.overrides) for job in jobs}
     configs = {job: explicit if explicit is not None else policy_config(stack_configs[job]) for job in jobs}
     found: dict[runner.Job, list[Violation]] = {}
-    plans = runner.run_all(jobs, workers)  # forks the workers before the pack's connection exists
-    with analyzer.Analyzer() as pack:
+    # The workers fork before the pack's connection exists.
+    with runner.Runs(jobs, workers) as plans, analyzer.Analyzer() as pack:
         for job, result in plans:
             pack.configure(configs[job], result, stack_configs[job])
             found[job] = pack.analyze(result)

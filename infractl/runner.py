@@ -80,47 +80,57 @@ def stack_config(project: Project, stack: str, overrides: Sequence[str]) -> dict
 
 def plan(job: Job) -> runtime.Plan:
     """One program's plan, run in a worker process."""
-    ((_, result),) = run_all([job])
+    with Runs([job]) as runs:
+        ((_, result),) = list(runs)
     return result
 
 
-def run_all(jobs: Sequence[Job], workers: int | None = None) -> Iterator[tuple[Job, runtime.Plan]]:
+class Runs:
     """Each job's plan as soon as it is ready (in completion order), from up to ``workers`` processes.
 
-    The workers start (fork) now, before the caller opens any connection of its own; iterate the
-    result to the end. Raises ProgramFailed for the first job whose program fails, stopping the rest.
+    The workers start (fork) on creation, before the caller opens any connection of its own, and
+    stop when the runs are closed (use ``with``). Iterating raises ProgramFailed for the first job
+    whose program fails.
     """
-    pending = list(jobs)
-    pool = [_Worker() for _ in range(min(len(jobs), workers or cores()))]
-    busy: dict[Connection, tuple[_Worker, Job]] = {}
-    for worker in pool:
-        busy[worker.connection] = (worker, worker.start(_next(pending, None, busy)))
-    return _results(pool, busy, pending)
 
+    def __init__(self, jobs: Sequence[Job], workers: int | None = None) -> None:
+        self.pending = list(jobs)
+        self.pool = [_Worker() for _ in range(min(len(jobs), workers or cores()))]
+        self.busy: dict[Connection, tuple[_Worker, Job]] = {}
+        for worker in self.pool:
+            self._give(worker, None)
 
-def _results(
-    pool: list[_Worker], busy: dict[Connection, tuple[_Worker, Job]], pending: list[Job]
-) -> Iterator[tuple[Job, runtime.Plan]]:
-    try:
-        while busy:
-            for ready in wait(list(busy)):
+    def __iter__(self) -> Iterator[tuple[Job, runtime.Plan]]:
+        while self.busy:
+            for ready in wait(list(self.busy)):
                 assert isinstance(ready, Connection)
-                worker, job = busy.pop(ready)
+                worker, job = self.busy.pop(ready)
                 result = worker.result(job)
-                if pending:
-                    busy[worker.connection] = (worker, worker.start(_next(pending, job.group, busy)))
+                if self.pending:
+                    self._give(worker, job.group)
                 yield job, result
-    finally:
-        for worker in pool:
+
+    def _give(self, worker: _Worker, group: str | None) -> None:
+        job = _next(self.pending, group, {job.group for _, job in self.busy.values()})
+        worker.connection.send(job)
+        self.busy[worker.connection] = (worker, job)
+
+    def close(self) -> None:
+        for worker in self.pool:
             worker.stop()
 
+    def __enter__(self) -> Runs:
+        return self
 
-def _next(pending: list[Job], group: str | None, busy: dict[Connection, tuple[_Worker, Job]]) -> Job:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _next(pending: list[Job], group: str | None, running: set[str]) -> Job:
     """The next job for a worker: its last job's group first, then a group no other worker runs.
 
     A worker that stays with one cloud imports that cloud's SDK once, not every worker every SDK.
     """
-    running = {job.group for _, job in busy.values()}
     for wanted in (lambda job: job.group == group, lambda job: job.group not in running):
         index = next((i for i, job in enumerate(pending) if wanted(job)), None)
         if index is not None:
@@ -138,10 +148,6 @@ class _Worker:
         self.process = _CONTEXT.Process(target=_serve, args=(child,), daemon=True)
         self.process.start()
         child.close()
-
-    def start(self, job: Job) -> Job:
-        self.connection.send(job)
-        return job
 
     def result(self, job: Job) -> runtime.Plan:
         try:

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from infractl import runtime
+from infractl.stackconfig import Project
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).parent / "programs"
 HOSTILE = PROGRAMS / "hostile"
@@ -140,3 +143,12 @@ def test_a_value_the_pack_cannot_read_is_bad_input_not_a_pass() -> None:
     result = infractl("policy", "--stack", "test", "--config", "hostile:ending=non-finite")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "the policy pack failed on urn:pulumi:test::hostile::" in result.stderr
+
+
+def test_a_worker_runs_the_next_stack_cleanly_after_an_exit_in_an_apply() -> None:
+    project = Project.load(HOSTILE)
+    ended = runtime.run(project, "test", ["hostile:ending=exit-in-apply"])
+    assert ended.ended_early == "sys.exit(0)" and ended.outputs == {}  # the stack never got its outputs
+    after = runtime.run(project, "test", ["hostile:ending=none"])  # nothing left over from the last run
+    assert (after.ended_early, sorted(r.name for r in after.resources)) == ("", ["after-the-ending", "db", "ssh"])
+    assert list(after.outputs) == ["database"]

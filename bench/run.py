@@ -31,22 +31,35 @@ MATRIX_TARGET = 24.0  # x the floor
 DIFF_TARGET = 2.5  # x the stack's plan
 
 
-def measure(args: list[str], repeat: int) -> tuple[float, float]:
-    """Median wall seconds and peak resident MiB of ``python -m infractl <args>``."""
-    seconds, peaks = [], []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infractl", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+def run_once(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of one ``python -m infractl <args>``."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infractl", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)  # ru_maxrss: the largest of it and its workers
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(
+            f"infractl {' '.join(args)} failed: {process.stderr.read().decode() if process.stderr else ''}"
         )
-        _, status, usage = os.wait4(process.pid, 0)  # ru_maxrss: the largest of it and its workers
-        seconds.append(time.perf_counter() - start)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(
-                f"infractl {' '.join(args)} failed: {process.stderr.read().decode() if process.stderr else ''}"
-            )
-        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
-    return statistics.median(seconds), max(peaks)
+    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def measure(commands: dict[str, list[str]], repeat: int) -> list[tuple[str, float, float, float]]:
+    """Name, median and spread (max - min) of wall seconds, and peak MiB, of each command.
+
+    The repeats go round-robin over every command, so a machine that gets busier or quieter
+    during the run shifts every measurement alike and the ratios stay comparable.
+    """
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, args in commands.items():
+            runs[name].append(run_once(args))
+    return [
+        (name, statistics.median(s for s, _ in r), max(s for s, _ in r) - min(s for s, _ in r), max(m for _, m in r))
+        for name, r in runs.items()
+    ]
 
 
 def main() -> None:
@@ -61,27 +74,28 @@ def main() -> None:
         Path(empty, "Pulumi.yaml").write_text("name: empty\nruntime: python\n")
         Path(empty, "Pulumi.bench.yaml").write_text("config: {}\n")
         Path(empty, "__main__.py").write_text("")
-        rows = [("floor (empty program)", *measure(["plan", "--stack", "bench", "--program", empty], options.repeat))]
-    rows += [(f"plan {stack}", *measure(["plan", "--stack", stack], options.repeat)) for stack in stacks]
-    # The stack files ship AWS; the largest stack on each other cloud shows what its SDK costs.
-    rows += [
-        (
-            f"plan prod on {cloud}",
-            *measure(["plan", "--stack", "prod", "--config", f'clouds=["{cloud}"]'], options.repeat),
-        )
-        for cloud in OTHER_CLOUDS
-    ]
-    # The offline policy gate over the same stacks, then over every stack x cloud with Kubernetes.
-    rows.append(("policy (all stacks)", *measure(["policy", *(f"--stack={s}" for s in stacks)], options.repeat)))
-    rows.append(("policy --matrix", *measure(["policy", "--matrix"], options.repeat)))
-    diff_args = ["diff", "--stack", options.diff_stack, "--base", "HEAD"]
-    rows.append((f"diff {options.diff_stack} vs HEAD", *measure(diff_args, options.repeat)))
+        commands = {"floor (empty program)": ["plan", "--stack", "bench", "--program", empty]}
+        commands |= {f"plan {stack}": ["plan", "--stack", stack] for stack in stacks}
+        # The stack files ship AWS; the largest stack on each other cloud shows what its SDK costs.
+        commands |= {
+            f"plan prod on {cloud}": ["plan", "--stack", "prod", "--config", f'clouds=["{cloud}"]']
+            for cloud in OTHER_CLOUDS
+        }
+        # The offline policy gate over the same stacks, then over every stack x cloud with Kubernetes.
+        commands["policy (all stacks)"] = ["policy", *(f"--stack={s}" for s in stacks)]
+        commands["policy --matrix"] = ["policy", "--matrix"]
+        commands[f"diff {options.diff_stack} vs HEAD"] = ["diff", "--stack", options.diff_stack, "--base", "HEAD"]
+        rows = measure(commands, options.repeat)
 
-    seconds = {name: value for name, value, _ in rows}
+    seconds = {name: value for name, value, _, _ in rows}
     floor = rows[0][1]
-    print(f"{'measurement':<24} {'seconds':>8} {'x floor':>8} {'peak MiB':>9}")
-    for name, value, peak in rows:
-        print(f"{name:<24} {value:8.2f} {value / floor:8.1f} {peak:9.0f}")
+    print(f"{'measurement':<24} {'seconds':>8} {'spread':>7} {'x floor':>8} {'peak MiB':>9}")
+    for name, value, spread, peak in rows:
+        print(f"{name:<24} {value:8.2f} {spread:7.2f} {value / floor:8.1f} {peak:9.0f}")
+    load = os.getloadavg()[0]
+    print(
+        f"(median of {options.repeat} round-robin runs; load average {load:.1f} on {os.cpu_count()} cores at the end)"
+    )
     matrix = seconds["policy --matrix"] / floor
     one_diff = seconds[f"diff {options.diff_stack} vs HEAD"] / seconds[f"plan {options.diff_stack}"]
     print(f"\nmatrix gate: {matrix:.1f}x the floor (target <= {MATRIX_TARGET:g}x)")

@@ -192,11 +192,14 @@ def compare(
             plans.get((project.directory, combo.stack, combo.overrides), empty) if project else empty
             for project in (base, head)
         )
-        diffs.append(diff_plans(combo.name, base_name, before, after, head.directory))
+        # A stack on one side only is new (nobody reads it yet) or deleted on purpose: no contract to guard.
+        guarded = before is not empty and after is not empty
+        diffs.append(diff_plans(combo.name, base_name, before, after, head.directory if guarded else None))
     return diffs
 
 
-def diff_plans(stack: str, base: str, before: runtime.Plan, after: runtime.Plan, program: Path) -> StackDiff:
+def diff_plans(stack: str, base: str, before: runtime.Plan, after: runtime.Plan, program: Path | None) -> StackDiff:
+    """The diff of two plans of one stack; ``program`` (its README) when the outputs contract is guarded."""
     old = {r.urn: r for r in before.resources}
     new = {r.urn: r for r in after.resources}
     result = StackDiff(stack=stack, base=base)
@@ -208,7 +211,8 @@ def diff_plans(stack: str, base: str, before: runtime.Plan, after: runtime.Plan,
             if changes:
                 result.changed.append(ResourceChange(urn, r.type, r.name, changes))
     _diff_outputs(result, before.outputs, after.outputs)
-    _guard_contract(result, before.outputs, after.outputs, program)
+    if program is not None:
+        _guard_contract(result, before.outputs, after.outputs, program)
     return result
 
 

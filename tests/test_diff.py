@@ -247,3 +247,12 @@ def test_each_side_imports_its_own_copy_of_local_modules(capsys, repo, monkeypat
     _, result, _ = run_diff(capsys, repo)
     (changed,) = result["changed"]
     assert changed["changes"] == [{"path": "tags.retention", "before": "short", "after": "long"}]
+
+
+def test_a_deleted_stack_is_all_removed_without_a_contract_to_guard(capsys, repo):
+    (repo / "Pulumi.test.yaml").unlink()
+    code, result, _ = run_diff(capsys, repo)
+    assert code == 0  # decommissioned on purpose: its outputs go with it
+    assert sorted(r["name"] for r in result["removed"]) == ["jobs", "token"]
+    assert [o["name"] for o in result["outputs"]["removed"]] == ["contract_version", "queue_name", "queue_url"]
+    assert result["contract"]["breaks"] == []

@@ -31,8 +31,8 @@ MATRIX_TARGET = 24.0  # x the floor
 DIFF_TARGET = 2.5  # x the stack's plan
 
 
-def run_once(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of one ``python -m infractl <args>``."""
+def run_once(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak resident MiB of one ``python -m infractl <args>`` and its workers."""
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "infractl", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -43,23 +43,24 @@ def run_once(args: list[str]) -> tuple[float, float]:
         raise SystemExit(
             f"infractl {' '.join(args)} failed: {process.stderr.read().decode() if process.stderr else ''}"
         )
-    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KiB on Linux
 
 
-def measure(commands: dict[str, list[str]], repeat: int) -> list[tuple[str, float, float, float]]:
-    """Name, median and spread (max - min) of wall seconds, and peak MiB, of each command.
+def measure(commands: dict[str, list[str]], repeat: int) -> list[tuple[str, float, float, float, float]]:
+    """Name, median and spread (max - min) of wall seconds, median CPU seconds and peak MiB of each command.
 
     The repeats go round-robin over every command, so a machine that gets busier or quieter
     during the run shifts every measurement alike and the ratios stay comparable.
     """
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, args in commands.items():
             runs[name].append(run_once(args))
-    return [
-        (name, statistics.median(s for s, _ in r), max(s for s, _ in r) - min(s for s, _ in r), max(m for _, m in r))
-        for name, r in runs.items()
-    ]
+    rows = []
+    for name, results in runs.items():
+        wall, cpu, peak = zip(*results, strict=True)
+        rows.append((name, statistics.median(wall), max(wall) - min(wall), statistics.median(cpu), max(peak)))
+    return rows
 
 
 def main() -> None:
@@ -87,11 +88,15 @@ def main() -> None:
         commands[f"diff {options.diff_stack} vs HEAD"] = ["diff", "--stack", options.diff_stack, "--base", "HEAD"]
         rows = measure(commands, options.repeat)
 
-    seconds = {name: value for name, value, _, _ in rows}
-    floor = rows[0][1]
-    print(f"{'measurement':<24} {'seconds':>8} {'spread':>7} {'x floor':>8} {'peak MiB':>9}")
-    for name, value, spread, peak in rows:
-        print(f"{name:<24} {value:8.2f} {spread:7.2f} {value / floor:8.1f} {peak:9.0f}")
+    seconds = {name: value for name, value, *_ in rows}
+    floor, floor_cpu = rows[0][1], rows[0][3]
+    print(
+        f"{'measurement':<24} {'seconds':>8} {'spread':>7} {'x floor':>8} {'cpu s':>7} {'x floor':>8} {'peak MiB':>9}"
+    )
+    for name, value, spread, cpu, peak in rows:
+        print(
+            f"{name:<24} {value:8.2f} {spread:7.2f} {value / floor:8.1f} {cpu:7.2f} {cpu / floor_cpu:8.1f} {peak:9.0f}"
+        )
     load = os.getloadavg()[0]
     print(
         f"(median of {options.repeat} round-robin runs; load average {load:.1f} on {os.cpu_count()} cores at the end)"

@@ -12,6 +12,7 @@ are at most as many as the cores this process may use.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import multiprocessing
@@ -187,6 +188,9 @@ def _serve(connection: Connection) -> None:
     os.dup2(2, 1)  # whatever the program prints is not the command's output
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     gc.disable()  # a worker lives for a few plans: collecting their garbage costs more than the memory (runtime.py)
+    # A parent that ran a program itself (a test session) left an event loop whose executor threads
+    # did not survive the fork: the SDK would queue work for them forever. Start from a new loop.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     while (job := connection.recv()) is not None:
         outcome = _run(job)
         try:

@@ -6,8 +6,8 @@ forked worker (the SDK already imported), with its standard output sent to stand
 cannot forge the command's own output; the worker sends back the plan or a one-line summary of the
 failure. A worker that dies without answering is a failed program, never a verdict.
 
-Workers are reused for the next job of the same program, so each imports a cloud's SDK once; there
-are at most as many as the cores this process may use.
+A worker runs one job after another, preferring jobs of its last job's group (one cloud), so it
+imports that cloud's SDK once; there are at most as many workers as the cores this process may use.
 """
 
 from __future__ import annotations

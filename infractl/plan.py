@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,18 @@ def add_program_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def load(program: Path, stack: str, overrides: Sequence[str]) -> runtime.Plan:
+    """The stack's plan, its program run in a worker process (runner.py).
+
+    Bad input is a UsageError: a missing or malformed project or stack, a bad override, or a program
+    that fails (its error summarised in one line).
+    """
+    project = runner.load_project(program)
+    return runner.plan(runner.Job(project.directory, stack, tuple(overrides)))
+
+
 def run(args: argparse.Namespace) -> int:
-    project = runner.load_project(args.program)
-    result = runner.plan(runner.Job(project.directory, args.stack, tuple(args.config)))
+    result = load(args.program, args.stack, args.config)
     print(to_json(result) if args.format == "json" else to_text(result))
     return errors.EXIT_OK
 

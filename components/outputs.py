@@ -27,6 +27,14 @@ class WorkloadSettings:
 
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Where the database and cache listen (pods' egress; the ports are env's DATABASE_PORT and REDIS_PORT).
+    service_cidrs: Sequence[str] = ()
+    # What the cloud's usual metrics adapter calls the api's requests per pod per second (the Prometheus
+    # Adapter's default rule serves a counter <name>_total as <name>_per_second) and the worker queue's
+    # backlog, with the labels that pick this environment's queue.
+    requests_metric: str = "http_requests_per_second"
+    queue_metric: str = "worker_queue_messages_visible"  # by default the worker's own gauge of the backlog
+    queue_metric_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

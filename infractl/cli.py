@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import diff, plan, policy
+from . import diff, plan, policy, provider_inputs
 from .errors import EXIT_USAGE, UsageError
 from .ops import backups, bootstrap, failover, shift
 
-COMMANDS = (plan, policy, diff, shift, backups, failover, bootstrap)
+COMMANDS = (plan, policy, diff, provider_inputs, shift, backups, failover, bootstrap)
 
 
 def parser() -> argparse.ArgumentParser:

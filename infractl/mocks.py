@@ -116,6 +116,9 @@ class RealisticMocks(pulumi.runtime.Mocks):
                     "tenantId": system["tenantId"],
                 }
             return resource_id, {**state, **(extra(args.name, inputs) if extra else {})}
+        if args.typ == "random:index/randomId:RandomId":  # random bytes, stable per name and keepers
+            digest = _digest(args.name, str(sorted(dict(inputs.get("keepers") or {}).items())), length=32)
+            return physical, {"name": physical, **inputs, "hex": digest[: 2 * int(inputs.get("byteLength", 8))]}
         if package == "gcp":
             provider = self._provider_inputs.get((args.provider or "").rsplit("::", 1)[0], {})
             project = str(inputs.get("project") or provider.get("project") or "platform-example")
@@ -424,6 +427,15 @@ def _gcp_redis(physical: str, inputs: dict, project: str, region: str) -> dict:
         "port": 6378 if tls else 6379,
         "authString": _digest(physical, "auth", length=36),
         "readEndpoint": _gcp_ip(physical + "-read") if readable else "",
+        "serverCaCerts": [
+            {
+                "cert": f"-----BEGIN CERTIFICATE-----\n{_digest(physical, 'ca', length=64)}\n-----END CERTIFICATE-----",
+                "serialNumber": "0",
+                "sha1Fingerprint": _digest(physical, "ca", length=40),
+            }
+        ]
+        if tls
+        else [],
     }
 
 
@@ -434,7 +446,26 @@ def _gcp_regional(kind: str) -> Any:
     }
 
 
+# Service agents' domains by API, as ``services identity create`` answers (service-<number>@<domain>).
+_GCP_SERVICE_AGENTS = {
+    "sqladmin.googleapis.com": "gcp-sa-cloud-sql",
+    "redis.googleapis.com": "cloud-redis",
+    "secretmanager.googleapis.com": "gcp-sa-secretmanager",
+    "pubsub.googleapis.com": "gcp-sa-pubsub",
+    "parametermanager.googleapis.com": "gcp-sa-pm",
+    "monitoring.googleapis.com": "gcp-sa-monitoring-notification",
+}
+
+
+def _gcp_service_identity(physical: str, inputs: dict, project: str, region: str) -> dict:
+    service = str(inputs.get("service", ""))
+    domain = _GCP_SERVICE_AGENTS[service]
+    email = f"service-{GCP_PROJECT_NUMBER}@{domain}.iam.gserviceaccount.com"
+    return {"id": f"projects/{project}/services/{service}", "email": email, "member": f"serviceAccount:{email}"}
+
+
 _GCP_EXTRAS = {
+    "gcp:projects/serviceIdentity:ServiceIdentity": _gcp_service_identity,
     "gcp:compute/network:Network": _gcp_path("networks", "name", "global"),
     "gcp:compute/subnetwork:Subnetwork": _gcp_path("subnetworks", "name", "region"),
     "gcp:compute/backendService:BackendService": _gcp_path("backendServices", "name", "global"),
@@ -451,6 +482,8 @@ _GCP_EXTRAS = {
     "gcp:serviceaccount/account:Account": lambda p, i, project, r: {
         "email": f"{i.get('accountId')}@{project}.iam.gserviceaccount.com",
         "member": f"serviceAccount:{i.get('accountId')}@{project}.iam.gserviceaccount.com",
+        "id": f"projects/{project}/serviceAccounts/{i.get('accountId')}@{project}.iam.gserviceaccount.com",
+        "name": f"projects/{project}/serviceAccounts/{i.get('accountId')}@{project}.iam.gserviceaccount.com",
     },
     "gcp:secretmanager/secret:Secret": _gcp_path("secrets", "secretId", full_name=True),
     "gcp:pubsub/topic:Topic": _gcp_path("topics", "name"),
@@ -462,6 +495,10 @@ _GCP_EXTRAS = {
     ),
     "gcp:backupdisasterrecovery/backupVault:BackupVault": _gcp_path("backupVaults", "backupVaultId", "location", True),
     "gcp:backupdisasterrecovery/backupPlan:BackupPlan": _gcp_path("backupPlans", "backupPlanId", "location", True),
+    "gcp:monitoring/alertPolicy:AlertPolicy": lambda p, i, project, r: {
+        "id": f"projects/{project}/alertPolicies/{int(_digest(p, length=12), 16)}",
+        "name": f"projects/{project}/alertPolicies/{int(_digest(p, length=12), 16)}",
+    },
     "gcp:monitoring/notificationChannel:NotificationChannel": lambda p, i, project, r: {
         "id": f"projects/{project}/notificationChannels/{int(_digest(p, length=12), 16)}",
         "name": f"projects/{project}/notificationChannels/{int(_digest(p, length=12), 16)}",
@@ -474,6 +511,11 @@ _GCP_EXTRAS = {
     "gcp:storage/bucket:Bucket": lambda p, i, project, r: {"id": p, "url": f"gs://{p}"},
 }
 _GCP_CALLS = {
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": lambda a: {
+        "emailAddress": f"service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+        "member": f"serviceAccount:service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+        "project": a.get("project"),
+    },
     "gcp:organizations/getProject:getProject": lambda a: {
         "number": GCP_PROJECT_NUMBER,
         "projectId": a.get("projectId", "platform-example"),

@@ -37,6 +37,7 @@ EVERY_STACK = {
     "aws_feature_flags_id",
     "aws_access_role_ids",
     "aws_releases",
+    "aws_rollback_alarm_ids",
 }
 WITH_BACKUPS = {"aws_backup_vault_name"}
 WITH_DR = {

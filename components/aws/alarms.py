@@ -1,10 +1,11 @@
 """CloudWatch alarms for every signal of SPEC.md's alarm table, routed by severity, and one dashboard.
 
 The alarms are a declarative table (``Rule``: what to measure, threshold, window, severity)
-built from ``cfg.alarms``; one function turns each row into a MetricAlarm notifying its
-severity's topic on ALARM and OK. Warning levels go to ``medium`` (operations), critical
-levels to ``critical`` (paging). Signals CloudWatch cannot alarm on directly use events:
-database down (RDS event subscription) and failed backup jobs (EventBridge).
+built from ``cfg.alarms``; one function (``metric_alarm``, which the rollback alarms share)
+turns each row into a MetricAlarm notifying its severity's topic on ALARM and OK. Warning
+levels go to ``medium`` (operations), critical levels to ``critical`` (paging). Signals
+CloudWatch cannot alarm on directly use events: database down (RDS event subscription),
+database storage under storage autoscaling and failed backup jobs (EventBridge).
 
 The replica lives in the DR region, and CloudWatch alarms notify only topics of their own
 region, so its lag alarm's state changes travel over EventBridge to this region's topic.
@@ -12,7 +13,7 @@ region, so its lag alarm's state changes travel over EventBridge to this region'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,11 +34,23 @@ if TYPE_CHECKING:
     from .queue import WorkQueue
 
 MINUTE, HOUR = 60, 3600  # seconds; CloudWatch's standard resolution is one minute
-GIB = 1024**3
 LEVEL_SEVERITY: dict[str, Severity] = {"warning": "medium", "critical": "critical"}
+SEVERITY_LEVEL = {severity: level for level, severity in LEVEL_SEVERITY.items()}
 SLOW_QUERIES_METRIC = "SlowQueries"
 RDS_DOWN_CATEGORIES = ["availability", "failure", "failover"]
-BACKUP_FAILED_STATES = ["FAILED", "ABORTED", "EXPIRED"]
+# Database storage under storage autoscaling (maxAllocatedStorageGb): the volume grows, so free-space thresholds
+# fixed in bytes drift further from any percentage with every step. RDS reports against the current allocation
+# and the autoscaling ceiling itself, so its events stay right as the volume grows. Storage that cannot grow
+# (RDS-EVENT-0223, 0224, 0254) is a "failure" event and pages through the database-down subscription.
+DATABASE_STORAGE_EVENTS: dict[Severity, list[str]] = {
+    "critical": ["RDS-EVENT-0007"],  # allocated storage exhausted
+    "medium": [
+        "RDS-EVENT-0089",  # more than 90 % of the current volume used (autoscaling grows it next)
+        "RDS-EVENT-0225",  # the volume has reached 80 % of the autoscaling ceiling: raise maxAllocatedStorageGb
+    ],
+}
+# PARTIAL: the job finished but some of its items (say, objects of the bucket) were not backed up.
+BACKUP_FAILED_STATES = ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]
 ALB, EC2, RDS, CACHE, AGENT, SQS = "AWS/ApplicationELB", "AWS/EC2", "AWS/RDS", "AWS/ElastiCache", "CWAgent", "AWS/SQS"
 
 
@@ -69,7 +82,7 @@ class Rule:
     threshold: float
     source: Metric | Expression
     periods: int = 1
-    below: bool = False
+    comparison: str = "GreaterThanThreshold"
     missing: str = "notBreaching"  # no data means no traffic or no instances, not a failure
 
 
@@ -80,13 +93,10 @@ def levels(
     source: Metric | Expression,
     periods: int,
     convert: Callable[[float], float] = float,
-    below: bool = False,
 ) -> list[Rule]:
     """A warning (medium) and a critical (critical) rule for one signal, skipping a level set to null."""
     return [
-        Rule(
-            f"{name}-{level}", f"{description}: {level}", LEVEL_SEVERITY[level], convert(value), source, periods, below
-        )
+        Rule(f"{name}-{level}", f"{description}: {level}", LEVEL_SEVERITY[level], convert(value), source, periods)
         for level, value in (("warning", threshold.warning), ("critical", threshold.critical))
         if value is not None
     ]
@@ -156,6 +166,17 @@ class Alarms(pulumi.ComponentResource):
             tags={**self._tags, "severity": "critical"},
             opts=child,
         )
+        for severity, event_ids in DATABASE_STORAGE_EVENTS.items():
+            self._notify(
+                f"database-storage-{SEVERITY_LEVEL[severity]}",
+                {
+                    "source": ["aws.rds"],
+                    "detail-type": ["RDS DB Instance Event"],
+                    "resources": [database.instance.arn],
+                    "detail": {"EventID": event_ids},
+                },
+                severity,
+            )
         if cfg.backup.enabled:
             self._notify(
                 "backup-failed",
@@ -246,10 +267,9 @@ class Alarms(pulumi.ComponentResource):
         return rules
 
     def _database_rules(self, database: Database) -> list[Rule]:
-        """Connections, CPU and free storage (the disk thresholds as bytes left of the allocation)."""
+        """Connections and CPU (storage is watched through RDS's own events: ``DATABASE_STORAGE_EVENTS``)."""
         a = self._cfg.alarms
         db = {"DBInstanceIdentifier": database.instance.identifier}
-        allocated = self._cfg.database.allocated_storage_gb * GIB
         return [
             Rule(
                 "database-connections",
@@ -265,15 +285,6 @@ class Alarms(pulumi.ComponentResource):
                 a.cpu_percent,
                 Metric(RDS, "CPUUtilization", db),
                 a.sustained_minutes,
-            ),
-            *levels(
-                "database-storage",
-                "PostgreSQL free storage (bytes)",
-                a.disk_percent,
-                Metric(RDS, "FreeStorageSpace", db, "Minimum"),
-                a.sustained_minutes,
-                convert=lambda used: allocated * (100 - used) / 100,
-                below=True,
             ),
         ]
 
@@ -320,22 +331,7 @@ class Alarms(pulumi.ComponentResource):
     def _alarm(self, rule: Rule, region: str | None = None) -> aws.cloudwatch.MetricAlarm:
         """The alarm for one rule. In another region (``region``) it cannot reach the topics: see ``_replica_lag``."""
         actions = [] if region else [self._topics[rule.severity].arn]
-        return aws.cloudwatch.MetricAlarm(
-            rule.name,
-            name=self._cfg.name(rule.name),
-            alarm_description=f"{rule.description} ({rule.severity}); {self._cfg.name()}",
-            comparison_operator="LessThanThreshold" if rule.below else "GreaterThanThreshold",
-            threshold=rule.threshold,
-            evaluation_periods=rule.periods,
-            datapoints_to_alarm=rule.periods,
-            treat_missing_data=rule.missing,
-            alarm_actions=actions,
-            ok_actions=actions,
-            region=region,
-            tags={**self._tags, "severity": rule.severity},
-            opts=pulumi.ResourceOptions(parent=self),
-            **_metric_arguments(rule.source),
-        )
+        return metric_alarm(self, self._cfg, rule, actions, self._tags, region)
 
     def _notify(self, name: str, pattern: dict[str, Any], severity: Severity) -> None:
         """An EventBridge rule in this region sending matching events to a severity's topic."""
@@ -515,6 +511,33 @@ class Alarms(pulumi.ComponentResource):
                 "metrics": metrics,
             },
         }
+
+
+def metric_alarm(
+    parent: pulumi.Resource,
+    cfg: PlatformConfig,
+    rule: Rule,
+    actions: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    region: str | None = None,
+) -> aws.cloudwatch.MetricAlarm:
+    """The CloudWatch alarm of one rule, named ``platform-<env>-<rule>``, notifying ``actions`` on ALARM and OK."""
+    return aws.cloudwatch.MetricAlarm(
+        rule.name,
+        name=cfg.name(rule.name),
+        alarm_description=f"{rule.description} ({rule.severity}); {cfg.name()}",
+        comparison_operator=rule.comparison,
+        threshold=rule.threshold,
+        evaluation_periods=rule.periods,
+        datapoints_to_alarm=rule.periods,
+        treat_missing_data=rule.missing,
+        alarm_actions=actions,
+        ok_actions=actions,
+        region=region,
+        tags={**tags, "severity": rule.severity},
+        opts=pulumi.ResourceOptions(parent=parent),
+        **_metric_arguments(rule.source),
+    )
 
 
 def _cache_nodes(cfg: PlatformConfig, cache: Cache) -> list[pulumi.Output[str]]:

@@ -3,7 +3,8 @@
 SPEC.md routes critical and high to on-call paging, medium to the operations team and low
 to the dashboard and daily report. Topics are encrypted with the alerts key, which the
 publishing services (CloudWatch alarms, EventBridge, AWS Backup, RDS events) may use; the
-topic policy lets exactly those services of this account publish, and only over TLS.
+topic policy lets exactly those services publish (those that name their account: only from
+this one), and only over TLS.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ ROUTING: dict[Severity, str] = {
     "medium": "operations team",
     "low": "dashboard and daily report",
 }
-PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "backup.amazonaws.com", "events.rds.amazonaws.com")
+# Services that publish from this account and say so (aws:SourceAccount). AWS Backup's vault notifications
+# are published as AWS Backup documents them: its principal, without a condition.
+PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "events.rds.amazonaws.com")
+VAULT_NOTIFIER = "backup.amazonaws.com"
 # What the account itself may do on its topics (SNS's default owner rights, minus Publish over plain HTTP).
 OWNER_ACTIONS = [
     "sns:Publish",
     "sns:Subscribe",
-    "sns:Receive",
     "sns:ListSubscriptionsByTopic",
     "sns:GetTopicAttributes",
     "sns:SetTopicAttributes",
@@ -78,6 +81,13 @@ def _topic_policy(topic_arn: pulumi.Output[str], account_id: pulumi.Output[str])
             "Action": "sns:Publish",
             "Resource": topic_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            "Sid": "BackupVaultNotifications",
+            "Effect": "Allow",
+            "Principal": {"Service": VAULT_NOTIFIER},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
         },
         {
             "Sid": "DenyInsecureTransport",

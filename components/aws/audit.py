@@ -17,6 +17,23 @@ from ..config import PlatformConfig
 from .bucket import SecureBucket
 from .iam import assume_role_policy, policy_document
 
+TRAIL = "audit"
+
+
+def home_trail_arn(cfg: PlatformConfig, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The trail's ARN in its home region, known before the trail exists (key and bucket policies name it)."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    return pulumi.Output.concat(
+        "arn:",
+        aws.get_partition_output(opts=invoke).partition,
+        ":cloudtrail:",
+        aws.get_region_output(opts=invoke).region,
+        ":",
+        aws.get_caller_identity_output(opts=invoke).account_id,
+        ":trail/",
+        cfg.name(TRAIL),
+    )
+
 
 class AuditTrail(pulumi.ComponentResource):
     trail: aws.cloudtrail.Trail
@@ -31,18 +48,9 @@ class AuditTrail(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         tags = cfg.tags_for("audit")
         retention = cfg.logging.audit_retention_days
-        trail_name = cfg.name("audit")
+        trail_name = cfg.name(TRAIL)
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        trail_arn = pulumi.Output.concat(
-            "arn:",
-            aws.get_partition_output(opts=invoke).partition,
-            ":cloudtrail:",
-            aws.get_region_output(opts=invoke).region,
-            ":",
-            account_id,
-            ":trail/",
-            trail_name,
-        )
+        trail_arn = home_trail_arn(cfg, self)
 
         def cloudtrail_writes(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             """CloudTrail may check the ACL and write its files, for this trail of this account only."""

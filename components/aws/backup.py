@@ -33,6 +33,12 @@ SERVICE_ROLE_POLICIES = [
 ]
 
 
+# An hourly job must start within the hour it is due (60 minutes is the shortest start window AWS Backup accepts);
+# with the default 8-hour window jobs pile up behind each other, and AWS Backup merges rules whose start windows
+# overlap. A job not finished 120 minutes after its scheduled time is cancelled, and reported, not left running.
+HOURLY_START_WINDOW_MINUTES = 60
+HOURLY_COMPLETION_WINDOW_MINUTES = 120
+
 # Which rules protect what: the database gets SPEC's database schedule, the configuration
 # bucket its own daily rule, so neither is kept longer or more often than SPEC.md asks.
 DATABASE_RULES = ("daily", "hourly", "continuous")
@@ -186,6 +192,9 @@ def _rules(
             "lifecycle": lifecycle,
             "enable_continuous_backup": rule_name == "continuous",
         }
+        if rule_name == "hourly":
+            rule["start_window"] = HOURLY_START_WINDOW_MINUTES
+            rule["completion_window"] = HOURLY_COMPLETION_WINDOW_MINUTES
         if rule_name in ("daily", "config") and dr_vault_arn is not None:
             rule["copy_actions"] = [{"destination_vault_arn": dr_vault_arn, "lifecycle": lifecycle}]
         rules.append(rule)

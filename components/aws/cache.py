@@ -1,7 +1,8 @@
 """Redis on ElastiCache: private, encrypted at rest with the data key, TLS and AUTH required.
 
 Persistence is the snapshot retention: 0 (dev) keeps no snapshots, staging and prod keep
-daily ones. Prod adds a replica in another zone with automatic failover.
+daily ones. Prod adds a replica in another zone with automatic failover. The weekly
+maintenance window is pinned (``aws.cacheMaintenanceWindow``) rather than left to chance.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Cache(pulumi.ComponentResource):
             auth_token=pulumi.Output.secret(auth_token),
             snapshot_retention_limit=cache.snapshot_retention_days,
             snapshot_window=cache.snapshot_window if persistent else None,
+            maintenance_window=cfg.aws.cache_maintenance_window,  # config keeps it off the snapshot window
             log_delivery_configurations=[
                 {
                     "destination": self.log_group.name,

@@ -2,22 +2,23 @@
 
 Web and api run one group per colour (blue and green), each registered with its own target
 group, so the load balancer's weights decide which colour serves; both colours stay at their
-minimum size so a rollback only moves weights. Each tier scales on SPEC.md's signal: web on
-CPU, api on requests per target, worker on queue backlog per instance. Launch-template changes
-roll out through instance refresh.
+minimum size so a rollback only moves weights. Each group has its own launch template, whose
+instances run that colour's release (``boot.py``); the worker runs the active colour's. A new
+release of one colour is a new version of that colour's template only, rolled out to its group
+by instance refresh while the other colour keeps serving. Each tier scales on SPEC.md's signal:
+web on CPU, api on requests per target, worker on queue backlog per instance.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from ..config import COLORS, TIERS, PlatformConfig, Tier
+from .. import application
+from ..config import COLORS, PlatformConfig, Tier
+from .boot import Credential, Destinations, Workload, ecr_repository, user_data
 from .feature_flags import FeatureFlags
 from .iam import assume_role_policy, policy_document
 from .load_balancer import POOLED_TIERS, BlueGreenLoadBalancer
@@ -27,12 +28,12 @@ from .queue import WorkQueue
 
 # AWS managed policies: Session Manager access (instead of SSH) and the CloudWatch agent.
 MANAGED_POLICIES = {"ssm": "AmazonSSMManagedInstanceCore", "cloudwatch-agent": "CloudWatchAgentServerPolicy"}
-# IMDSv2 with a hop limit of 1: containers or proxies on the instance cannot reach the credentials.
+# IMDSv2 with a hop limit of 1: only the host's network namespace reaches the instance role (the agent, docker, and
+# the app container, which runs on the host network to use the role); a bridged container or a proxy cannot.
 IMDS_HOP_LIMIT = 1
 ROOT_DEVICE = "/dev/xvda"
-AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
-AGENT_INTERVAL_SECONDS = 60
-APP_ENV_FILE = "/etc/platform/app.env"
+# Pulling from a private ECR repository: a registry token (no resource-level permissions), then the image's layers.
+ECR_PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 # Group metrics published to CloudWatch; the worker's scaling metric divides by GroupInServiceInstances.
 _METRIC = aws.autoscaling.Metric
 GROUP_METRICS = [
@@ -50,7 +51,7 @@ GROUP_METRICS = [
 class Compute(pulumi.ComponentResource):
     role: aws.iam.Role
     instance_profile: aws.iam.InstanceProfile
-    launch_templates: dict[Tier, aws.ec2.LaunchTemplate]
+    launch_templates: dict[str, aws.ec2.LaunchTemplate]
     groups: dict[str, aws.autoscaling.Group]
     scaling_policies: dict[str, aws.autoscaling.Policy]
 
@@ -63,45 +64,64 @@ class Compute(pulumi.ComponentResource):
         load_balancer: BlueGreenLoadBalancer,
         queue: WorkQueue,
         app_logs: AppLogs,
-        secret_arns: list[pulumi.Input[str]],
+        credentials: Mapping[str, Credential],
         flags: FeatureFlags,
-        service_env: Mapping[str, pulumi.Input[str]],
+        endpoints: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``service_env``: where the app finds its services (endpoints, queue URL, secret ARNs), written
-        beside the app settings; ``secret_arns`` are the secrets the instances may read."""
+        """``endpoints``: where the app finds its services (hosts, ports, queue URL), written beside the app
+        settings; ``credentials``: what the container reads from Secrets Manager at start (the role may read them).
+        """
         super().__init__("platform:aws:Compute", name, None, opts)
         self._cfg, self._lb, self._queue = cfg, load_balancer, queue
-        self._instance_role(key, queue, app_logs, secret_arns, flags)
-        user_data = pulumi.Output.all(**service_env).apply(lambda resolved: _user_data(cfg, resolved))
-        self.launch_templates = {tier: self._launch_template(tier, network, key, user_data) for tier in TIERS}
+        self._instance_role(key, queue, app_logs, credentials, flags)
 
-        # (group key, tier, colour, target group): one group per colour behind the LB, one worker group.
-        pools: list[tuple[str, Tier, str | None, aws.lb.TargetGroup | None]] = [
-            (f"{tier}-{color}", tier, color, load_balancer.target_groups[tier][color])
+        # (group key, workload, target group): one group per colour behind the LB, one worker group.
+        pools: list[tuple[str, Workload, aws.lb.TargetGroup | None]] = [
+            (key_, Workload(tier, color, cfg.name(key_)), load_balancer.target_groups[tier][color])
             for tier in POOLED_TIERS
             for color in COLORS
+            for key_ in [f"{tier}-{color}"]
         ]
-        pools.append(("worker", "worker", None, None))
-        self.groups, self.scaling_policies = {}, {}
-        for key_, tier, color, target_group in pools:
-            group = self._group(key_, tier, color, target_group, network)
-            self.groups[key_] = group
-            self.scaling_policies[key_] = aws.autoscaling.Policy(
-                key_,
-                autoscaling_group_name=group.name,
-                policy_type="TargetTrackingScaling",
-                target_tracking_configuration=self._target_tracking(tier, group, target_group),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        pools.append(("worker", Workload("worker", None, cfg.name("worker")), None))
+        self.launch_templates, self.groups, self.scaling_policies = {}, {}, {}
+        for key_, workload, target_group in pools:
+            boot = self._boot(workload, app_logs, endpoints, credentials)
+            template = self.launch_templates[key_] = self._launch_template(key_, workload.tier, network, key, boot)
+            group = self.groups[key_] = self._group(key_, workload, template, target_group, network)
+            self.scaling_policies[key_] = self._scaling_policy(key_, workload.tier, group, target_group)
         self.register_outputs({})
+
+    def _boot(
+        self,
+        workload: Workload,
+        app_logs: AppLogs,
+        endpoints: Mapping[str, pulumi.Input[str]],
+        credentials: Mapping[str, Credential],
+    ) -> pulumi.Output[str]:
+        """The group's user data, once the names and ARNs it writes are known."""
+        arns = pulumi.Output.all(**{env: c.secret_arn for env, c in credentials.items()})
+
+        def render(args: list) -> str:
+            log_group, scrape_group, resolved_endpoints, resolved_arns = args
+            return user_data(
+                self._cfg,
+                workload,
+                Destinations(log_group, scrape_group, app_logs.metric_namespace),
+                resolved_endpoints,
+                {env: Credential(arn, credentials[env].field) for env, arn in resolved_arns.items()},
+            )
+
+        return pulumi.Output.all(
+            app_logs.groups[workload.tier].name, app_logs.scrape.name, pulumi.Output.all(**endpoints), arns
+        ).apply(render)
 
     def _instance_role(
         self,
         key: aws.kms.Key,
         queue: WorkQueue,
         app_logs: AppLogs,
-        secret_arns: list[pulumi.Input[str]],
+        credentials: Mapping[str, Credential],
         flags: FeatureFlags,
     ) -> None:
         """One role for the app instances: managed SSM/agent policies plus exactly the app's own resources."""
@@ -120,7 +140,7 @@ class Compute(pulumi.ComponentResource):
             )
             for label, policy in MANAGED_POLICIES.items()
         ]
-        log_groups = list(app_logs.groups.values())
+        log_groups = [*app_logs.groups.values(), app_logs.scrape]
         inline = aws.iam.RolePolicy(
             "instance",
             role=self.role.id,
@@ -129,7 +149,7 @@ class Compute(pulumi.ComponentResource):
                     "Sid": "ReadAppSecrets",
                     "Effect": "Allow",
                     "Action": "secretsmanager:GetSecretValue",
-                    "Resource": list(secret_arns),
+                    "Resource": [c.secret_arn for c in credentials.values()],
                 },
                 {
                     "Sid": "UseDataKey",
@@ -169,6 +189,7 @@ class Compute(pulumi.ComponentResource):
                     "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                     "Resource": [pulumi.Output.concat(group.arn, ":*") for group in log_groups],
                 },
+                *_ecr_pull_statements(self._cfg, partition),
             ),
             opts=child,
         )
@@ -181,13 +202,13 @@ class Compute(pulumi.ComponentResource):
         )
 
     def _launch_template(
-        self, tier: Tier, network: Network, key: aws.kms.Key, user_data: pulumi.Input[str]
+        self, key_: str, tier: Tier, network: Network, key: aws.kms.Key, boot: pulumi.Input[str]
     ) -> aws.ec2.LaunchTemplate:
         """Latest AMI from SSM, encrypted gp3 root volume, IMDSv2 only, no public address."""
         cfg = self._cfg
         tags = cfg.tags_for(tier)
         return aws.ec2.LaunchTemplate(
-            tier,
+            key_,
             image_id="resolve:ssm:" + cfg.aws.ami_ssm_parameter,
             instance_type=cfg.aws.instance_types[tier],
             iam_instance_profile={"arn": self.instance_profile.arn},
@@ -217,7 +238,7 @@ class Compute(pulumi.ComponentResource):
                 "http_put_response_hop_limit": IMDS_HOP_LIMIT,
             },
             monitoring={"enabled": True},
-            user_data=user_data,
+            user_data=boot,
             update_default_version=True,
             tag_specifications=[{"resource_type": "volume", "tags": tags}],
             tags=tags,
@@ -227,28 +248,35 @@ class Compute(pulumi.ComponentResource):
     def _group(
         self,
         key_: str,
-        tier: Tier,
-        color: str | None,
+        workload: Workload,
+        template: aws.ec2.LaunchTemplate,
         target_group: aws.lb.TargetGroup | None,
         network: Network,
     ) -> aws.autoscaling.Group:
-        """An autoscaling group; behind the LB it is healthy only when its target group says so."""
-        cfg = self._cfg
+        """An autoscaling group; behind the LB it is healthy only when its target group says so, once the grace
+        period has let a new instance install, pull its release and start answering the health check."""
+        cfg, tier, color = self._cfg, workload.tier, workload.color
         sizes = cfg.compute.tier(tier)
-        template = self.launch_templates[tier]
-        tags = {**cfg.tags_for(tier), "Name": cfg.name(key_), **({"color": color} if color else {})}
+        release = application.release(cfg, color)
+        tags = {
+            **cfg.tags_for(tier),
+            "Name": workload.group_name,
+            "release": release.version,
+            **({"color": color} if color else {}),
+        }
         group_tags: list[aws.autoscaling.GroupTagArgsDict] = [
             {"key": k, "value": v, "propagate_at_launch": True} for k, v in tags.items()
         ]
         return aws.autoscaling.Group(
             key_,
-            name=cfg.name(key_),
+            name=workload.group_name,
             min_size=sizes.min_size,
             max_size=sizes.max_size,
             vpc_zone_identifiers=[s.id for s in network.private_subnets],
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             target_group_arns=[target_group.arn] if target_group else [],
             health_check_type="ELB" if target_group else "EC2",
+            health_check_grace_period=cfg.aws.health_check_grace_seconds,
             default_instance_warmup=cfg.compute.instance_warmup_seconds,
             enabled_metrics=GROUP_METRICS,
             metrics_granularity="1Minute",
@@ -261,6 +289,21 @@ class Compute(pulumi.ComponentResource):
             },
             tags=group_tags,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _scaling_policy(
+        self, key_: str, tier: Tier, group: aws.autoscaling.Group, target_group: aws.lb.TargetGroup | None
+    ) -> aws.autoscaling.Policy:
+        """Target tracking on the tier's signal. Requests per target are counted only once the listener and
+        its ``/api/*`` rule route to the target group, so such a policy waits for both."""
+        by_requests = self._cfg.compute.tier(tier).metric == "request_count"
+        routed = [self._lb.https_listener, self._lb.api_rule] if by_requests else []
+        return aws.autoscaling.Policy(
+            key_,
+            autoscaling_group_name=group.name,
+            policy_type="TargetTrackingScaling",
+            target_tracking_configuration=self._target_tracking(tier, group, target_group),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=routed),
         )
 
     def _target_tracking(
@@ -317,31 +360,21 @@ def _backlog_per_instance(queue: WorkQueue, group: aws.autoscaling.Group) -> lis
     ]
 
 
-def _user_data(cfg: PlatformConfig, service_env: Mapping[str, Any]) -> str:
-    """Boot script: app settings and service locations as an environment file, and the CloudWatch agent."""
-    agent = {
-        "agent": {"metrics_collection_interval": AGENT_INTERVAL_SECONDS},
-        "metrics": {
-            "namespace": "CWAgent",
-            "append_dimensions": {"AutoScalingGroupName": "${aws:AutoScalingGroupName}"},
-            "aggregation_dimensions": [["AutoScalingGroupName"]],
-            "metrics_collected": {
-                "mem": {"measurement": ["mem_used_percent"]},
-                "disk": {"measurement": ["disk_used_percent"], "resources": ["/"], "drop_device": True},
-            },
-        },
-    }
-    env = "\n".join(f"{name}={value}" for name, value in {**cfg.app.as_env(), **service_env}.items())
-    script = f"""#!/bin/bash
-set -euo pipefail
-install -d -m 0755 {APP_ENV_FILE.rsplit("/", 1)[0]}
-cat > {APP_ENV_FILE} <<'ENV'
-{env}
-ENV
-dnf install -y amazon-cloudwatch-agent
-cat > {AGENT_CONFIG} <<'JSON'
-{json.dumps(agent, indent=2)}
-JSON
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:{AGENT_CONFIG}
-"""
-    return base64.b64encode(script.encode()).decode()
+def _ecr_pull_statements(cfg: PlatformConfig, partition: pulumi.Input[str]) -> list[dict]:
+    """Pull rights on exactly the ECR repositories the releases live in (none when no release is in ECR)."""
+    repositories = sorted(
+        {repo for release in cfg.blue_green.releases.values() if (repo := ecr_repository(release.image))},
+        key=lambda repo: (repo.account, repo.region, repo.repository),
+    )
+    if not repositories:
+        return []
+    arns = [
+        pulumi.Output.concat(
+            "arn:", partition, ":ecr:", repo.region, ":", repo.account, ":repository/", repo.repository
+        )
+        for repo in repositories
+    ]
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "EcrPullReleases", "Effect": "Allow", "Action": ECR_PULL_ACTIONS, "Resource": arns},
+    ]

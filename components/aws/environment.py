@@ -13,6 +13,7 @@ from .alarms import Alarms
 from .alerting import Alerting
 from .audit import AuditTrail
 from .backup import Backups
+from .boot import Credential
 from .cache import Cache
 from .compute import Compute
 from .database import Database
@@ -23,6 +24,7 @@ from .load_balancer import BlueGreenLoadBalancer
 from .logs import AppLogs
 from .network import Network
 from .queue import WorkQueue
+from .rollback import RollbackAlarms
 from .secrets import AppSecrets
 from .storage import ConfigBucket
 
@@ -70,6 +72,16 @@ class AwsEnvironment(pulumi.ComponentResource):
         queue = WorkQueue("queue", cfg, key=keys.data, opts=child)
         flags = FeatureFlags("feature-flags", cfg, key=keys.data, opts=child)
         load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, network=network, opts=child)
+        # Where the application finds its data stores and queue, on the instances and on Kubernetes alike.
+        services: dict[str, pulumi.Input[str]] = {
+            "DATABASE_HOST": database.instance.address,
+            "DATABASE_PORT": str(cfg.database.port),
+            "DATABASE_NAME": cfg.database.name,
+            "DATABASE_USER": cfg.database.username,
+            "REDIS_HOST": cache.replication_group.primary_endpoint_address,
+            "REDIS_PORT": str(cfg.cache.port),
+            "WORKER_QUEUE_URL": queue.queue.url,
+        }
         compute = Compute(
             "compute",
             cfg,
@@ -78,19 +90,15 @@ class AwsEnvironment(pulumi.ComponentResource):
             load_balancer=load_balancer,
             queue=queue,
             app_logs=app_logs,
-            secret_arns=[secrets.database_secret_arn, secrets.cache_secret_arn, secrets.jwt_secret_arn],
+            credentials={
+                "DATABASE_PASSWORD": Credential(secrets.database_secret_arn, "password"),
+                "REDIS_AUTH_TOKEN": Credential(secrets.cache_secret_arn),
+                "JWT_SIGNING_KEY": Credential(secrets.jwt_secret_arn),
+            },
             flags=flags,
-            service_env={
+            endpoints={
                 "AWS_REGION": cfg.aws.region,
-                "DATABASE_HOST": database.instance.address,
-                "DATABASE_PORT": str(cfg.database.port),
-                "DATABASE_NAME": cfg.database.name,
-                "DATABASE_SECRET_ARN": secrets.database_secret_arn,
-                "REDIS_HOST": cache.replication_group.primary_endpoint_address,
-                "REDIS_PORT": str(cfg.cache.port),
-                "REDIS_AUTH_SECRET_ARN": secrets.cache_secret_arn,
-                "JWT_SECRET_ARN": secrets.jwt_secret_arn,
-                "WORKER_QUEUE_URL": queue.queue.url,
+                **services,
                 "APPCONFIG_APPLICATION_ID": flags.application.id,
                 "APPCONFIG_ENVIRONMENT_ID": flags.environment.environment_id,
                 "APPCONFIG_PROFILE_ID": flags.profile.configuration_profile_id,
@@ -136,6 +144,15 @@ class AwsEnvironment(pulumi.ComponentResource):
             replica=replica,
             opts=child,
         )
+        rollback = RollbackAlarms(
+            "rollback",
+            cfg,
+            alerting=alerting,
+            load_balancer=load_balancer,
+            compute=compute,
+            app_logs=app_logs,
+            opts=child,
+        )
         roles = AccessRoles("access", cfg, opts=child)
 
         self.outputs = EnvironmentOutputs(
@@ -166,6 +183,7 @@ class AwsEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.application.id,
             access_role_ids={role: r.arn for role, r in roles.roles.items()},
             releases=application.releases_output(cfg),
+            rollback_alarm_ids={color: [alarm.name for alarm in alarms] for color, alarms in rollback.alarms.items()},
             backup_vault_name=backups.vault.name if backups else None,
             dr_region=cfg.aws.dr_region if dr is not None else None,
             dr_database_endpoint=replica.instance.address if replica else None,
@@ -173,20 +191,16 @@ class AwsEnvironment(pulumi.ComponentResource):
             dr_backup_vault_name=backups.dr_vault.name if backups and backups.dr_vault else None,
             dr_config_bucket_name=config_bucket.replica.bucket if config_bucket.replica else None,
             workload=WorkloadSettings(
-                env={
-                    "DATABASE_HOST": database.instance.address,
-                    "DATABASE_PORT": str(cfg.database.port),
-                    "DATABASE_NAME": cfg.database.name,
-                    "DATABASE_USER": cfg.database.username,
-                    "REDIS_HOST": cache.replication_group.primary_endpoint_address,
-                    "REDIS_PORT": str(cfg.cache.port),
-                    "WORKER_QUEUE_URL": queue.queue.url,
-                },
+                env=services,
                 secrets={
                     "DATABASE_PASSWORD": secrets.database_password,
                     "REDIS_AUTH_TOKEN": secrets.cache_auth_token,
                     "JWT_SIGNING_KEY": secrets.jwt_signing_key,
                 },
+                service_cidrs=[str(cfg.aws.vpc_cidr)],
+                # The CloudWatch exporter's SQS backlog, served by the Prometheus Adapter's external rules.
+                queue_metric="aws_sqs_approximate_number_of_messages_visible_average",
+                queue_metric_selector={"queue_name": queue.queue.name},
             ),
         )
         self.register_outputs({})

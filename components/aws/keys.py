@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import PlatformConfig
+from .audit import home_trail_arn
 
 # AWS KMS rotates at most every 90 days; SPEC.md asks for 30, so we use the shortest allowed.
 KMS_MIN_ROTATION_DAYS = 90
@@ -36,6 +37,7 @@ class Keys(pulumi.ComponentResource):
         self._cfg = cfg
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         region, dr_region = cfg.aws.region, cfg.aws.dr_region
+        self._trail_arn = home_trail_arn(cfg, self)
         # Storage services (RDS, ElastiCache, S3, SQS, Backup) use a key on behalf of IAM principals,
         # which the account statement covers; only services acting as themselves are named.
         self.data = self._key("data", account_id, region, ["autoscaling"])
@@ -64,7 +66,7 @@ class Keys(pulumi.ComponentResource):
             enable_key_rotation=True,
             rotation_period_in_days=max(cfg.security.key_rotation_days, KMS_MIN_ROTATION_DAYS),
             deletion_window_in_days=30 if cfg.environment == "prod" else 7,
-            policy=pulumi.Output.json_dumps(_key_policy(account_id, region, services)),
+            policy=pulumi.Output.json_dumps(_key_policy(account_id, region, services, self._trail_arn)),
             tags=cfg.tags_for(f"kms-{purpose}"),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=cfg.environment == "prod"),
         )
@@ -84,7 +86,9 @@ TOPIC_PUBLISHERS = ("events", "events.rds", "backup")
 AUTOSCALING_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
-def _key_policy(account_id: pulumi.Output[str], region: str, services: list[str]) -> dict:
+def _key_policy(
+    account_id: pulumi.Output[str], region: str, services: list[str], trail_arn: pulumi.Output[str]
+) -> dict:
     """The account administers the key; each named service may use it, scoped as that service documents."""
     root = pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
     statements: list[dict] = [
@@ -97,11 +101,13 @@ def _key_policy(account_id: pulumi.Output[str], region: str, services: list[str]
         },
     ]
     for service in services:
-        statements += _service_statements(service, account_id, region)
+        statements += _service_statements(service, account_id, region, trail_arn)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _service_statements(service: str, account_id: pulumi.Output[str], region: str) -> list[dict]:
+def _service_statements(
+    service: str, account_id: pulumi.Output[str], region: str, trail_arn: pulumi.Output[str]
+) -> list[dict]:
     def allow(sid: str, principal: Any, actions: list[str], condition: dict | None = None) -> dict:
         statement = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": actions, "Resource": "*"}
         return {**statement, "Condition": condition} if condition else statement
@@ -116,15 +122,22 @@ def _service_statements(service: str, account_id: pulumi.Output[str], region: st
                 {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             )
         ]
-    if service == "cloudtrail":  # CloudTrail names the trail in the encryption context
+    if service == "cloudtrail":
+        # As CloudTrail documents its key policy: encrypt for this trail (which names itself in the encryption
+        # context), and describe the key in a statement of its own, since DescribeKey carries no context.
         trails = pulumi.Output.concat("arn:aws:cloudtrail:*:", account_id, ":trail/*")
+        cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
         return [
             allow(
                 "CloudTrailInThisAccount",
-                {"Service": "cloudtrail.amazonaws.com"},
-                ["kms:GenerateDataKey*", "kms:DescribeKey"],
-                {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails}},
-            )
+                cloudtrail,
+                ["kms:GenerateDataKey*"],
+                {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
+                },
+            ),
+            allow("CloudTrailDescribesKey", cloudtrail, ["kms:DescribeKey"]),
         ]
     if service == "cloudwatch":  # alarm notifications to encrypted topics
         return [

@@ -2,7 +2,9 @@
 
 The application logs JSON lines with an ``event`` field; metric filters turn the events
 the alarm table cares about (failed logins, API requests) into custom metrics, so alarms
-and the dashboard read numbers instead of searching logs.
+and the dashboard read numbers instead of searching logs. The CloudWatch agent's scrape of
+the application's Prometheus metrics lands in its own group (``scrape``), as embedded
+metric format events whose selected gauges become metrics in the same namespace.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ API_REQUEST_EVENT = "http_request"
 
 class AppLogs(pulumi.ComponentResource):
     groups: dict[Tier, aws.cloudwatch.LogGroup]
+    scrape: aws.cloudwatch.LogGroup
     metric_namespace: str
     failed_logins_metric: str = "FailedLogins"
     api_requests_metric: str = "ApiRequests"
@@ -38,6 +41,14 @@ class AppLogs(pulumi.ComponentResource):
             )
             for tier in TIERS
         }
+        self.scrape = aws.cloudwatch.LogGroup(
+            "scrape",
+            name=f"/platform/{cfg.environment}/prometheus",
+            retention_in_days=cfg.logging.app_retention_days,
+            kms_key_id=key.arn,
+            tags=cfg.tags_for("logs-metrics"),
+            opts=child,
+        )
         filters = (
             ("failed-logins", self.failed_logins_metric, FAILED_LOGIN_EVENT),
             ("api-requests", self.api_requests_metric, API_REQUEST_EVENT),

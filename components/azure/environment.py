@@ -153,6 +153,9 @@ class AzureEnvironment(pulumi.ComponentResource):
                     "REDIS_AUTH_TOKEN": secrets.redis_access_key,
                     "JWT_SIGNING_KEY": secrets.jwt_signing_key,
                 },
+                service_cidrs=[str(cfg.azure.address_space)],  # private endpoints and the delegated subnet
+                # Azure Monitor has no per-queue backlog: the worker's own gauge, via the Prometheus Adapter.
+                queue_metric_selector={"queue": storage.queue_name},
             ),
         )
         self.register_outputs({})

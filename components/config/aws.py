@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -56,6 +57,33 @@ CLOUDWATCH_RETENTION_DAYS = frozenset(
     (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 )
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKLY = rf"(?:{'|'.join(WEEKDAYS)}):(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+MAINTENANCE_WINDOW = re.compile(rf"^{_WEEKLY}-{_WEEKLY}$")
+CACHE_MAINTENANCE_MIN_MINUTES = 60  # ElastiCache's shortest maintenance window
+DAY_MINUTES, WEEK_MINUTES = 24 * 60, 7 * 24 * 60
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def weekly_window(window: str) -> tuple[int, int]:
+    """``ddd:hh:mm-ddd:hh:mm`` as minutes since Monday 00:00 (the end may wrap past Sunday)."""
+    bounds = [WEEKDAYS.index(part[:3]) * DAY_MINUTES + _minutes(part[4:]) for part in window.split("-")]
+    return bounds[0], bounds[0] + (bounds[1] - bounds[0]) % WEEK_MINUTES
+
+
+def _overlaps_daily(weekly: tuple[int, int], daily: str) -> bool:
+    """Whether a weekly window meets a daily ``hh:mm-hh:mm`` window on any day (either may wrap midnight)."""
+    start, end = (_minutes(clock) for clock in daily.split("-"))
+    length = (end - start) % DAY_MINUTES
+    return any(
+        day < weekly[1] and weekly[0] < day + length
+        for day in range(start - DAY_MINUTES, weekly[1] + DAY_MINUTES, DAY_MINUTES)
+    )
+
 
 class AwsConfig(Model):
     region: str = "us-east-1"
@@ -72,6 +100,12 @@ class AwsConfig(Model):
     ami_ssm_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     tls_policy: str = Field("ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-TLS13-")
     trusted_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+    # ElastiCache's weekly maintenance window (UTC, ddd:hh:mm-ddd:hh:mm, at least 60 minutes). Pinned, so it
+    # never lands on the daily snapshot window (cache.snapshotWindow), which ElastiCache refuses.
+    cache_maintenance_window: str = "sun:06:00-sun:07:00"
+    # How long a new instance may take to install its container runtime, pull the release and pass the load
+    # balancer's health check (5 x 30 s once the app answers) before Auto Scaling judges it by that check.
+    health_check_grace_seconds: int = Field(600, ge=60, le=7200)
 
     _check_region = field_validator("region", "dr_region")(region_validator(AWS_REGIONS, "AWS region"))
 
@@ -83,9 +117,25 @@ class AwsConfig(Model):
             raise ValueError(f"drVpcCidr {self.dr_vpc_cidr} overlaps vpcCidr {self.vpc_cidr}")
         return self
 
+    @field_validator("cache_maintenance_window")
+    @classmethod
+    def _maintenance_window(cls, window: str) -> str:
+        if not MAINTENANCE_WINDOW.match(window):
+            raise ValueError("must be ddd:hh:mm-ddd:hh:mm in UTC, e.g. sun:06:00-sun:07:00")
+        start, end = weekly_window(window)
+        if end - start < CACHE_MAINTENANCE_MIN_MINUTES:
+            raise ValueError(f"must last at least {CACHE_MAINTENANCE_MIN_MINUTES} minutes (ElastiCache's minimum)")
+        return window
+
 
 def check_stack(cfg: PlatformConfig) -> None:
-    """CloudWatch Logs keeps logs only for its own fixed set of retention periods."""
+    """CloudWatch Logs keeps logs only for its own fixed set of retention periods; ElastiCache refuses a
+    maintenance window that overlaps the snapshot window."""
+    if _overlaps_daily(weekly_window(cfg.aws.cache_maintenance_window), cfg.cache.snapshot_window):
+        raise ValueError(
+            f'aws.cacheMaintenanceWindow = "{cfg.aws.cache_maintenance_window}" overlaps cache.snapshotWindow '
+            f'"{cfg.cache.snapshot_window}" (daily, UTC): ElastiCache needs them apart'
+        )
     for key, days in (
         ("logging.appRetentionDays", cfg.logging.app_retention_days),
         ("logging.auditRetentionDays", cfg.logging.audit_retention_days),

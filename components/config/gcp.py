@@ -79,6 +79,10 @@ class GcpConfig(Model):
     redis_version: Literal["REDIS_7_0", "REDIS_7_2"] = "REDIS_7_2"  # Memorystore's 7.x versions
     ssl_policy_profile: Literal["MODERN", "RESTRICTED"] = "RESTRICTED"
     domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    # The Cloud DNS managed zone (its name, in dnsProject or else project) that serves domainName: the
+    # load balancer's A record goes there, which the Google-managed certificate needs before it turns ACTIVE.
+    dns_zone: str = Field("platform-example-com", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    dns_project: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     group_emails: dict[
         Literal["admin", "developer", "viewer"], list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]]
     ] = {}
@@ -112,4 +116,38 @@ class GcpConfig(Model):
 
 
 def check_stack(cfg: PlatformConfig) -> None:
-    """No GCP rule spans sections yet; the hook keeps every cloud's limits in its own file."""
+    """What GCP refuses across sections: Cloud SQL's backup and transaction-log retention."""
+    _cloud_sql_retention(cfg)
+
+
+# Cloud SQL ENTERPRISE keeps transaction logs (point-in-time recovery) for 1-7 days and at most 365 automated backups.
+CLOUD_SQL_MAX_LOG_DAYS = 7
+CLOUD_SQL_MAX_RETAINED_BACKUPS = 365
+
+
+def cloud_sql_retained_backups(cfg: PlatformConfig) -> int:
+    """The automated backups Cloud SQL keeps: one a day for the daily rule's retention, else the PITR window."""
+    if cfg.backup.enabled and cfg.backup.daily_retention_days:
+        return cfg.backup.daily_retention_days
+    return cfg.database.backup_retention_days
+
+
+def _cloud_sql_retention(cfg: PlatformConfig) -> None:
+    """Cloud SQL refuses more days of transaction logs than retained backups ("backup retention should be >
+    transaction log retention"); equal counts, its own defaults (7 and 7), are accepted."""
+    logs, retained = cfg.database.backup_retention_days, cloud_sql_retained_backups(cfg)
+    source = "backup.dailyRetentionDays" if cfg.backup.enabled and cfg.backup.daily_retention_days else None
+    if logs > CLOUD_SQL_MAX_LOG_DAYS:
+        raise ValueError(
+            f"database.backupRetentionDays = {logs}: Cloud SQL (ENTERPRISE) keeps transaction logs for "
+            f"point-in-time recovery 1-{CLOUD_SQL_MAX_LOG_DAYS} days"
+        )
+    if source and retained > CLOUD_SQL_MAX_RETAINED_BACKUPS:
+        raise ValueError(
+            f"{source} = {retained}: Cloud SQL keeps at most {CLOUD_SQL_MAX_RETAINED_BACKUPS} automated backups"
+        )
+    if source and logs > retained:
+        raise ValueError(
+            f"database.backupRetentionDays = {logs} exceeds {source} = {retained}: Cloud SQL keeps transaction "
+            f"logs (point-in-time recovery) no longer than it keeps backups; lower the first or raise the second"
+        )

@@ -4,6 +4,10 @@ SPEC.md: admin deploys, rolls back, monitors and manages users and roles; develo
 monitors and views logs and metrics; viewer monitors and views logs and metrics. Deploying and
 rolling back are the same API calls on GCP (new instance templates, URL map weights), so the
 roles are built from capabilities; groups come from ``gcp.groupEmails``.
+
+Deploying creates VMs that run as the app tiers' service account, which needs
+``iam.serviceAccounts.actAs``. Granted project-wide it would let a developer run a VM as any
+account in the project (privilege escalation), so deployers get it on the app account only.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
         "compute.backendServices.use",
         "parametermanager.parameters.get",
         "parametermanager.parameterVersions.create",
-        "iam.serviceAccounts.actAs",
     ),
     "monitor": (
         "monitoring.alertPolicies.get",
@@ -51,6 +54,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
         "iam.roles.list",
     ),
 }
+ACT_AS_APP = "roles/iam.serviceAccountUser"  # actAs on the one account granted, nothing project-wide
 ROLES: dict[str, tuple[str, ...]] = {
     "admin": ("deploy", "monitor", "view-logs", "manage-access"),
     "developer": ("deploy", "monitor", "view-logs"),
@@ -61,7 +65,14 @@ ROLES: dict[str, tuple[str, ...]] = {
 class AccessRoles(pulumi.ComponentResource):
     roles: dict[str, gcp.projects.IAMCustomRole]
 
-    def __init__(self, name: str, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        app_account: gcp.serviceaccount.Account,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``app_account`` is what the app tiers' VMs run as: deployers may act as it and no other account."""
         super().__init__("platform:gcp:AccessRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.roles = {}
@@ -85,4 +96,12 @@ class AccessRoles(pulumi.ComponentResource):
                     member=f"group:{email}",
                     opts=child,
                 )
+                if "deploy" in ROLES[role]:
+                    gcp.serviceaccount.IAMMember(
+                        f"{role}-{i}-act-as-app",
+                        service_account_id=app_account.name,
+                        role=ACT_AS_APP,
+                        member=f"group:{email}",
+                        opts=child,
+                    )
         self.register_outputs({role: r.name for role, r in self.roles.items()})

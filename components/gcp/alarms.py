@@ -6,6 +6,12 @@ down, connections, CPU, disk and, in prod, the DR replica's lag. On Redis: memor
 (log-based metrics): slow queries, failed logins per hour and failed backup jobs. Thresholds,
 windows and severities all come from ``alarms``; percentages become the fractions GCP reports
 where its metric is a fraction.
+
+Instance down must not page for a VM removed on purpose (scale-in, a template roll, autohealing's
+recreation), which a missing-uptime condition would. Behind the load balancer it is a health-check
+transition from healthy to unhealthy (health checks log transitions only, and a VM being removed is
+drained, not failed); the worker, which has no health check, is down when fewer of its VMs run than
+its minimum, which scale-in and surge-first rolling updates never go below.
 """
 
 from __future__ import annotations
@@ -30,15 +36,23 @@ LEVEL_SEVERITY: dict[str, Severity] = {"warning": "medium", "critical": "critica
 POLICY_SEVERITY: dict[Severity, str] = {"critical": "CRITICAL", "high": "ERROR", "medium": "WARNING", "low": "WARNING"}
 MINUTE, HOUR = 60, 3600
 AUTO_CLOSE = "1800s"
+HEALTH_CHECK_LOG = "compute.googleapis.com/healthchecks"
 # Log-based metrics: what each counts.
 LOG_METRICS = {
     "slow-queries": 'resource.type="cloudsql_database" AND textPayload=~"duration: [0-9.]+ ms"',
     "backup-failed": (
         '(resource.type="cloudsql_database" AND protoPayload.methodName:"backup" AND severity>=ERROR)'
         ' OR (resource.type="storage_transfer_job" AND severity>=ERROR)'
-        ' OR (logName:"backupdr.googleapis.com" AND severity>=ERROR)'
+    ),
+    # A backend that was healthy and now fails its health checks (not one drained for removal).
+    "backend-unhealthy": (
+        f'log_id("{HEALTH_CHECK_LOG}") AND resource.type="gce_instance_group"'
+        ' AND jsonPayload.healthCheckProbeResult.previousHealthState="HEALTHY"'
+        ' AND jsonPayload.healthCheckProbeResult.detailedHealthState=("UNHEALTHY" OR "TIMEOUT")'
     ),
 }
+# Labels the log-based metrics extract, so one metric serves every group.
+LOG_METRIC_LABELS = {"backend-unhealthy": {"instance_group": "resource.labels.instance_group_name"}}
 
 
 def fraction(percent: float) -> float:
@@ -47,7 +61,11 @@ def fraction(percent: float) -> float:
 
 @dataclass(frozen=True)
 class Signal:
-    """One alert: ``metric`` past ``threshold`` for ``minutes`` (absent for ``minutes`` when ``absent``)."""
+    """One condition: ``metric``, aligned over ``period_seconds``, past ``threshold`` for ``minutes``.
+
+    ``minutes=0`` fires on the first breaching window (events counted from logs); ``no_data_breaches``
+    treats a metric that stops arriving as breaching (what is down may stop reporting at all).
+    """
 
     name: str
     description: str
@@ -60,7 +78,7 @@ class Signal:
     period_seconds: int = MINUTE
     below: bool = False
     denominator: pulumi.Input[str] | None = None
-    absent: bool = False
+    no_data_breaches: bool = False
 
 
 def levels(
@@ -92,6 +110,62 @@ def _filter(*parts: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.concat(*parts)
 
 
+def group_instances(group: gcp.compute.RegionInstanceGroupManager) -> pulumi.Output[str]:
+    """The start of a filter on the VMs of one managed instance group (``... AND`` follows)."""
+    return _filter('resource.type="gce_instance" AND metadata.system_labels.instance_group="', group.name, '" AND ')
+
+
+def lb_rule(url_map: gcp.compute.URLMap) -> pulumi.Output[str]:
+    """A filter on the HTTPS load balancer's requests through ``url_map``."""
+    return _filter('resource.type="https_lb_rule" AND resource.labels.url_map_name="', url_map.name, '"')
+
+
+def condition(signal: Signal) -> Any:
+    """``signal`` as an alert policy's threshold condition."""
+    aggregation = {
+        "alignment_period": f"{signal.period_seconds}s",
+        "per_series_aligner": signal.aligner,
+        **({"cross_series_reducer": signal.reducer} if signal.reducer else {}),
+    }
+    threshold: dict[str, Any] = {
+        "filter": signal.metric,
+        "comparison": "COMPARISON_LT" if signal.below else "COMPARISON_GT",
+        "threshold_value": signal.threshold,
+        "duration": f"{signal.minutes * MINUTE}s",
+        "aggregations": [aggregation],
+        "trigger": {"count": 1},
+    }
+    if signal.denominator is not None:
+        threshold |= {"denominator_filter": signal.denominator, "denominator_aggregations": [aggregation]}
+    if signal.no_data_breaches:
+        threshold["evaluation_missing_data"] = "EVALUATION_MISSING_DATA_ACTIVE"
+    return {"display_name": signal.description, "condition_threshold": threshold}
+
+
+def alert_policy(
+    parent: pulumi.Resource,
+    cfg: PlatformConfig,
+    alerting: Alerting,
+    name: str,
+    description: str,
+    severity: Severity,
+    signals: list[Signal],
+) -> gcp.monitoring.AlertPolicy:
+    """One policy, firing when any of ``signals`` breaches, routed to ``severity``'s channels."""
+    return gcp.monitoring.AlertPolicy(
+        name,
+        display_name=f"{cfg.name()} {description}",
+        combiner="OR",
+        severity=POLICY_SEVERITY[severity],
+        conditions=[condition(signal) for signal in signals],
+        notification_channels=alerting.recipients[severity],
+        alert_strategy={"auto_close": AUTO_CLOSE},
+        documentation={"content": f"Severity {severity}: routed to {ROUTING[severity]}.", "mime_type": "text/markdown"},
+        user_labels=gcp_labels(cfg, "monitoring", severity=severity),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 class Alarms(pulumi.ComponentResource):
     policies: dict[str, gcp.monitoring.AlertPolicy]
     log_metrics: dict[str, gcp.logging.Metric]
@@ -118,7 +192,13 @@ class Alarms(pulumi.ComponentResource):
                 metric,
                 name=cfg.name(metric),
                 filter=log_filter,
-                metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
+                metric_descriptor={
+                    "metric_kind": "DELTA",
+                    "value_type": "INT64",
+                    "unit": "1",
+                    "labels": [{"key": key, "value_type": "STRING"} for key in LOG_METRIC_LABELS.get(metric, {})],
+                },
+                label_extractors={key: f"EXTRACT({field})" for key, field in LOG_METRIC_LABELS.get(metric, {}).items()},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for metric, log_filter in filters.items()
@@ -130,15 +210,16 @@ class Alarms(pulumi.ComponentResource):
             *self._cache_signals(cache),
             *self._log_signals(),
         ]
-        self.policies = {signal.name: self._policy(signal) for signal in signals}
+        self.policies = {
+            signal.name: alert_policy(self, cfg, alerting, signal.name, signal.description, signal.severity, [signal])
+            for signal in signals
+        }
         self.register_outputs({})
 
     def _compute_signals(self, compute: Compute) -> list[Signal]:
         a, signals = self._cfg.alarms, []
         for key, group in compute.groups.items():
-            instances = _filter(
-                'resource.type="gce_instance" AND metadata.system_labels.instance_group="', group.name, '" AND '
-            )
+            instances = group_instances(group)
             for signal, threshold, metric, convert in (
                 ("cpu", a.cpu_percent, 'metric.type="compute.googleapis.com/instance/cpu/utilization"', fraction),
                 (
@@ -162,24 +243,48 @@ class Alarms(pulumi.ComponentResource):
                     a.sustained_minutes,
                     convert,
                 )
-            signals.append(
-                Signal(
-                    f"{key}-instance-down",
-                    f"{key}: an instance stopped reporting",
-                    "critical",
-                    0,
-                    _filter(instances, 'metric.type="compute.googleapis.com/instance/uptime"'),
-                    a.down_minutes,
-                    absent=True,
-                )
-            )
+            signals.append(self._instance_down(key, group, instances, compute))
         return signals
+
+    def _instance_down(
+        self, key: str, group: gcp.compute.RegionInstanceGroupManager, instances: pulumi.Output[str], compute: Compute
+    ) -> Signal:
+        """Behind the load balancer: a healthy backend failed; the worker: fewer VMs run than its minimum."""
+        a = self._cfg.alarms
+        if key in compute.health_checked:
+            return Signal(
+                f"{key}-instance-down",
+                f"{key}: an instance failed its health checks",
+                "critical",
+                0,
+                _filter(
+                    'metric.type="logging.googleapis.com/user/',
+                    self.log_metrics["backend-unhealthy"].name,
+                    '" AND metric.labels.instance_group="',
+                    group.name,
+                    '"',
+                ),
+                0,
+                aligner="ALIGN_DELTA",
+                reducer="REDUCE_SUM",
+                period_seconds=a.down_minutes * MINUTE,
+            )
+        minimum = self._cfg.compute.tier(compute.tiers[key]).min_size
+        return Signal(
+            f"{key}-instance-down",
+            f"{key}: fewer instances running than its minimum ({minimum})",
+            "critical",
+            minimum,
+            _filter(instances, 'metric.type="compute.googleapis.com/instance/uptime"'),
+            a.down_minutes,
+            reducer="REDUCE_COUNT",
+            below=True,
+            no_data_breaches=True,
+        )
 
     def _load_balancer_signals(self, load_balancer: BlueGreenLoadBalancer) -> list[Signal]:
         a = self._cfg.alarms
-        rule = _filter(
-            'resource.type="https_lb_rule" AND resource.labels.url_map_name="', load_balancer.url_map.name, '"'
-        )
+        rule = lb_rule(load_balancer.url_map)
         requests = _filter(rule, ' AND metric.type="loadbalancing.googleapis.com/https/request_count"')
         errors = _filter(requests, ' AND metric.labels.response_code_class="500"')
         rate: dict[str, Any] = {"aligner": "ALIGN_RATE", "reducer": "REDUCE_SUM", "denominator": requests}
@@ -237,7 +342,16 @@ class Alarms(pulumi.ComponentResource):
 
         db = database.instance
         signals = [
-            Signal("database-down", "PostgreSQL down", "critical", 1, metric(db, "up"), a.down_minutes, below=True),
+            Signal(
+                "database-down",
+                "PostgreSQL down",
+                "critical",
+                1,
+                metric(db, "up"),
+                a.down_minutes,
+                below=True,
+                no_data_breaches=True,  # an unreachable instance may stop reporting rather than report 0
+            ),
             Signal(
                 "database-connections",
                 "PostgreSQL connections",
@@ -299,6 +413,7 @@ class Alarms(pulumi.ComponentResource):
                 "low",
                 0,
                 counted("slow-queries"),
+                0,
                 aligner="ALIGN_DELTA",
                 reducer="REDUCE_SUM",
             ),
@@ -318,48 +433,8 @@ class Alarms(pulumi.ComponentResource):
                 "critical",
                 0,
                 counted("backup-failed"),
+                0,
                 aligner="ALIGN_DELTA",
                 reducer="REDUCE_SUM",
             ),
         ]
-
-    def _policy(self, signal: Signal) -> gcp.monitoring.AlertPolicy:
-        cfg = self._cfg
-        aggregation = {
-            "alignment_period": f"{signal.period_seconds}s",
-            "per_series_aligner": signal.aligner,
-            **({"cross_series_reducer": signal.reducer} if signal.reducer else {}),
-        }
-        duration = f"{signal.minutes * MINUTE}s"
-        condition: Any
-        if signal.absent:
-            condition = {
-                "condition_absent": {"filter": signal.metric, "duration": duration, "aggregations": [aggregation]}
-            }
-        else:
-            threshold: dict[str, Any] = {
-                "filter": signal.metric,
-                "comparison": "COMPARISON_LT" if signal.below else "COMPARISON_GT",
-                "threshold_value": signal.threshold,
-                "duration": duration,
-                "aggregations": [aggregation],
-                "trigger": {"count": 1},
-            }
-            if signal.denominator is not None:
-                threshold |= {"denominator_filter": signal.denominator, "denominator_aggregations": [aggregation]}
-            condition = {"condition_threshold": threshold}
-        return gcp.monitoring.AlertPolicy(
-            signal.name,
-            display_name=f"{cfg.name()} {signal.description}",
-            combiner="OR",
-            severity=POLICY_SEVERITY[signal.severity],
-            conditions=[{"display_name": signal.description, **condition}],
-            notification_channels=self._alerting.recipients[signal.severity],
-            alert_strategy={"auto_close": AUTO_CLOSE},
-            documentation={
-                "content": f"Severity {signal.severity}: routed to {ROUTING[signal.severity]}.",
-                "mime_type": "text/markdown",
-            },
-            user_labels=gcp_labels(cfg, "monitoring", severity=signal.severity),
-            opts=pulumi.ResourceOptions(parent=self),
-        )

@@ -13,7 +13,7 @@ import pulumi_gcp as gcp
 
 from ..config import SEVERITIES, PlatformConfig, Severity
 from .keys import Keys
-from .project import ServiceAgents, gcp_labels
+from .project import ProjectServices, gcp_labels
 
 ROUTING: dict[Severity, str] = {
     "critical": "on-call paging",
@@ -33,7 +33,7 @@ class Alerting(pulumi.ComponentResource):
         name: str,
         cfg: PlatformConfig,
         keys: Keys,
-        agents: ServiceAgents,
+        agents: ProjectServices,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:gcp:Alerting", name, None, opts)
@@ -45,6 +45,7 @@ class Alerting(pulumi.ComponentResource):
                 f"alerts-{severity}",
                 name=cfg.name("alerts", severity),
                 kms_key_name=keys.data.id,
+                message_storage_policy=keys.data_region_only,
                 labels={**labels, "severity": severity},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=keys.grants),
             )

@@ -2,7 +2,8 @@
 
 Dev runs BASIC without persistence; staging and prod run STANDARD_HA (a replica with automatic
 failover) with RDB snapshots, and prod adds read replicas. Memorystore generates the AUTH
-string; it is written to Secret Manager, never to config.
+string; it is written to Secret Manager, never to config. With TLS (``SERVER_AUTHENTICATION``)
+clients must trust the instance's own CA, which ``server_ca`` hands to the VMs and pods.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def _persistence(cfg: PlatformConfig) -> Any:
 
 class Cache(pulumi.ComponentResource):
     instance: gcp.redis.Instance
+    server_ca: pulumi.Output[str]
 
     def __init__(
         self,
@@ -65,4 +67,6 @@ class Cache(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[network.private_services, *keys.grants]),
         )
         secrets.store("cache-auth-string", self.instance.auth_string)
+        # Clients verify the server against these (PEM; more than one while Memorystore rotates its CA).
+        self.server_ca = self.instance.server_ca_certs.apply(lambda certs: "\n".join(c.cert or "" for c in certs))
         self.register_outputs({"host": self.instance.host})

@@ -3,9 +3,13 @@
 Web and api run one group per colour (blue and green), each behind its own backend service, so
 the URL map's weights decide which colour serves; both colours stay at their minimum size so a
 rollback only moves weights. Each group has its own instance template (shielded VM, CMEK boot
-disk, no external IP, OS Login), so one colour can run a new release while the other keeps the
-old. Each tier scales on SPEC.md's signal: web on CPU, api on load-balancer requests per
-instance, worker on undelivered Pub/Sub messages per instance.
+disk, no external IP, OS Login) carrying its colour's release (``blueGreen.releases``; the worker
+runs the active colour's): the image, the container's environment (``application.environment``
+plus the service endpoints) and the names of the Secret Manager secrets it reads at start, which
+``startup.py`` turns into a container under systemd. Changing one colour's release changes only
+that colour's template; a new template (``name_prefix``) is created before the old one is deleted,
+and the group rolls onto it surge-first. Each tier scales on SPEC.md's signal: web on CPU, api on
+load-balancer requests per instance, worker on undelivered Pub/Sub messages per instance.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from ..config import COLORS, TIERS, PlatformConfig, Tier
+from .. import application
+from ..config import COLORS, TIERS, Color, PlatformConfig, Tier
 from .keys import Keys
 from .network import Network
 from .project import gcp_labels
 from .queue import WorkQueue
+from .startup import startup_script
 
 POOLED_TIERS: tuple[Tier, ...] = ("web", "api")  # behind the load balancer, one group per colour
 HTTP_PORT_NAME = "http"
@@ -32,7 +38,7 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 UNHEALTHY_THRESHOLD = 3
 
 
-def group_names() -> list[tuple[str, Tier, str | None]]:
+def group_names() -> list[tuple[str, Tier, Color | None]]:
     """Every group: (key, tier, colour); the worker has no colour."""
     return [
         (f"{tier}-{color}" if tier in POOLED_TIERS else tier, tier, color if tier in POOLED_TIERS else None)
@@ -43,6 +49,8 @@ def group_names() -> list[tuple[str, Tier, str | None]]:
 
 class Compute(pulumi.ComponentResource):
     health_check: gcp.compute.HealthCheck
+    health_checked: frozenset[str]  # groups the load balancer health-checks and MIG autohealing watches
+    tiers: dict[str, Tier]
     templates: dict[str, gcp.compute.InstanceTemplate]
     groups: dict[str, gcp.compute.RegionInstanceGroupManager]
     autoscalers: dict[str, gcp.compute.RegionAutoscaler]
@@ -54,11 +62,12 @@ class Compute(pulumi.ComponentResource):
         network: Network,
         keys: Keys,
         queue: WorkQueue,
-        secrets: Mapping[str, gcp.secretmanager.Secret],
+        credentials: Mapping[str, gcp.secretmanager.Secret],
         service_env: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``service_env`` (endpoints, secret ids) joins the app settings in each instance's metadata."""
+        """``service_env`` (endpoints) joins each container's environment; ``credentials`` (environment
+        variable -> secret) are read from Secret Manager at start, so only the secrets' names are in metadata."""
         super().__init__("platform:gcp:Compute", name, None, opts)
         self._cfg, self._queue = cfg, queue
         child = pulumi.ResourceOptions(parent=self)
@@ -66,10 +75,15 @@ class Compute(pulumi.ComponentResource):
         member = self._account.email.apply(lambda email: f"serviceAccount:{email}")
         for role in PROJECT_ROLES:
             gcp.projects.IAMMember(role.split("/")[-1], project=cfg.gcp.project, role=role, member=member, opts=child)
-        for purpose, secret in secrets.items():
+        for variable, secret in credentials.items():
             gcp.secretmanager.SecretIamMember(
-                purpose, secret_id=secret.id, role="roles/secretmanager.secretAccessor", member=member, opts=child
+                variable.lower().replace("_", "-"),
+                secret_id=secret.id,
+                role="roles/secretmanager.secretAccessor",
+                member=member,
+                opts=child,
             )
+        secret_names = pulumi.Output.json_dumps({variable: secret.id for variable, secret in credentials.items()})
         gcp.pubsub.SubscriptionIAMMember(
             "worker", subscription=queue.subscription.name, role="roles/pubsub.subscriber", member=member, opts=child
         )
@@ -87,9 +101,16 @@ class Compute(pulumi.ComponentResource):
             opts=child,
         )
         self.templates, self.groups, self.autoscalers = {}, {}, {}
+        self.tiers = {key: tier for key, tier, _ in group_names()}
+        self.health_checked = frozenset(key for key, tier in self.tiers.items() if tier in POOLED_TIERS)
         for key, tier, color in group_names():
             labels = gcp_labels(cfg, tier, tier=tier, **({"color": color} if color else {}))
-            metadata = pulumi.Output.json_dumps({**cfg.app.as_env(), **service_env, "TIER": tier})
+            metadata: dict[str, pulumi.Input[str]] = {
+                "startup-script": startup_script(cfg, cfg.name(key), tier),
+                "platform-image": application.release(cfg, color).image,
+                "platform-env": pulumi.Output.json_dumps({**application.environment(cfg, tier, color), **service_env}),
+                "platform-secrets": secret_names,
+            }
             self.templates[key] = self._template(key, tier, network, keys, labels, metadata)
             self.groups[key] = self._group(key, self.templates[key], labels)
             self.autoscalers[key] = self._autoscaler(key, tier)
@@ -102,7 +123,7 @@ class Compute(pulumi.ComponentResource):
         network: Network,
         keys: Keys,
         labels: dict[str, str],
-        metadata: pulumi.Output[str],
+        release: Mapping[str, pulumi.Input[str]],
     ) -> gcp.compute.InstanceTemplate:
         cfg = self._cfg
         return gcp.compute.InstanceTemplate(
@@ -127,11 +148,7 @@ class Compute(pulumi.ComponentResource):
                 "enable_integrity_monitoring": True,
             },
             service_account={"email": self._account.email, "scopes": ["cloud-platform"]},
-            metadata={
-                "enable-oslogin": "TRUE",
-                "block-project-ssh-keys": "TRUE",
-                "platform-env": metadata,
-            },
+            metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE", **release},
             labels=labels,
             opts=pulumi.ResourceOptions(parent=self, depends_on=keys.grants),
         )
@@ -140,6 +157,16 @@ class Compute(pulumi.ComponentResource):
         self, key: str, template: gcp.compute.InstanceTemplate, labels: dict[str, str]
     ) -> gcp.compute.RegionInstanceGroupManager:
         cfg = self._cfg
+        # The worker serves no traffic and has no health check: autohealing would recreate it forever; its
+        # container restarts under systemd and the group recreates a VM that stops.
+        healing: Any = (
+            {
+                "health_check": self.health_check.id,
+                "initial_delay_sec": cfg.compute.instance_warmup_seconds,
+            }
+            if key in self.health_checked
+            else None
+        )
         return gcp.compute.RegionInstanceGroupManager(
             key,
             name=cfg.name(key),
@@ -147,15 +174,14 @@ class Compute(pulumi.ComponentResource):
             region=cfg.gcp.region,
             versions=[{"name": "current", "instance_template": template.self_link_unique}],
             named_ports=[{"name": HTTP_PORT_NAME, "port": cfg.compute.app_port}],
-            auto_healing_policies={
-                "health_check": self.health_check.id,
-                "initial_delay_sec": cfg.compute.instance_warmup_seconds,
-            },
+            auto_healing_policies=healing,
+            # Surge first and take nothing out of service: percentages apply to groups of 10 or more, and a
+            # regional group's fixed values must be 0 or at least its zone count.
             update_policy={
                 "type": "PROACTIVE",
                 "minimal_action": "REPLACE",
                 "max_surge_fixed": REGIONAL_ZONES,
-                "max_unavailable_percent": 100 - cfg.compute.refresh_min_healthy_percent,
+                "max_unavailable_fixed": 0,
             },
             all_instances_config={"labels": labels},
             opts=pulumi.ResourceOptions(parent=self),

@@ -1,9 +1,11 @@
 """Cloud SQL for PostgreSQL 14: private IP only, CMEK, TLS-only, slow queries logged, PITR.
 
 Prod runs REGIONAL (a standby in another zone) with deletion protection, keeps its backups in
-the DR region and has a cross-region read replica there (what failover promotes). The automated
-backups keep the daily retention of the backup plan (or the database's own retention where the
-environment has no plan); the point-in-time window is ``database.backupRetentionDays``.
+the DR region and has a cross-region read replica there (what failover promotes). Backups are
+Cloud SQL's standard automated backups, the option that supports CMEK and a custom (DR) region:
+one a day, ``backup.dailyRetentionDays`` of them (the database's own retention where backups are
+off); the point-in-time window, ``database.backupRetentionDays``, covers SPEC's hourly backups (any
+second of the last 7 days, not only each hour).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
+from ..config.gcp import cloud_sql_retained_backups
 from .keys import Keys
 from .network import Network
 from .project import gcp_labels
@@ -92,7 +95,7 @@ class Database(pulumi.ComponentResource):
                     "point_in_time_recovery_enabled": True,
                     "transaction_log_retention_days": db.backup_retention_days,
                     "backup_retention_settings": {
-                        "retained_backups": backup.daily_retention_days if backup.enabled else db.backup_retention_days,
+                        "retained_backups": cloud_sql_retained_backups(cfg),
                         "retention_unit": "COUNT",
                     },
                 },

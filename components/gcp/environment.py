@@ -11,7 +11,7 @@ from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .alerting import Alerting
-from .backup import Backups
+from .backup import ConfigArchive
 from .cache import Cache
 from .compute import Compute
 from .database import Database
@@ -20,8 +20,9 @@ from .keys import Keys
 from .load_balancer import BlueGreenLoadBalancer
 from .logs import AppLogs
 from .network import POSTGRES_PORT, Network
-from .project import ServiceAgents
+from .project import ProjectServices
 from .queue import WorkQueue
+from .rollback import RollbackAlarms
 from .secrets import AppSecrets
 from .storage import ConfigBucket
 
@@ -33,11 +34,15 @@ class GcpEnvironment(pulumi.ComponentResource):
 
     def __init__(self, cfg: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:gcp:Environment", cfg.name(), None, opts)
+        agents = ProjectServices("project", cfg, opts=pulumi.ResourceOptions(parent=self))
+        # Every other resource uses this provider, so none is created before the APIs and agents exist.
         provider = gcp.Provider(
-            "gcp", project=cfg.gcp.project, region=cfg.gcp.region, opts=pulumi.ResourceOptions(parent=self)
+            "gcp",
+            project=cfg.gcp.project,
+            region=cfg.gcp.region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=agents.ready),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"gcp": provider})
-        agents = ServiceAgents(cfg, provider)
 
         keys = Keys("keys", cfg, agents, opts=child)
         network = Network("network", cfg, opts=child)
@@ -48,25 +53,31 @@ class GcpEnvironment(pulumi.ComponentResource):
         cache = Cache("cache", cfg, network, keys, secrets, opts=child)
         queue = WorkQueue("queue", cfg, keys, agents, opts=child)
         flags = FeatureFlags("feature-flags", cfg, keys, opts=child)
+        # Where the services are, the same for VMs and pods (pods also get the project from their cluster).
+        endpoints: dict[str, pulumi.Input[str]] = {
+            "DATABASE_HOST": database.instance.private_ip_address,
+            "DATABASE_PORT": str(POSTGRES_PORT),
+            "DATABASE_NAME": cfg.database.name,
+            "DATABASE_USER": cfg.database.username,
+            "REDIS_HOST": cache.instance.host,
+            "REDIS_PORT": cache.instance.port.apply(str),
+            "REDIS_CA_CERT": cache.server_ca,  # Memorystore's server CA (PEM): clients verify TLS against it
+            "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
+        }
         compute = Compute(
             "compute",
             cfg,
             network,
             keys,
             queue,
-            secrets=secrets.secrets,
+            credentials={
+                "DATABASE_PASSWORD": secrets.secrets["database-password"],
+                "REDIS_AUTH_TOKEN": secrets.secrets["cache-auth-string"],
+                "JWT_SIGNING_KEY": secrets.secrets["jwt-signing-key"],
+            },
             service_env={
+                **endpoints,
                 "GOOGLE_CLOUD_PROJECT": cfg.gcp.project,
-                "DATABASE_HOST": database.instance.private_ip_address,
-                "DATABASE_PORT": str(POSTGRES_PORT),
-                "DATABASE_NAME": cfg.database.name,
-                "DATABASE_USER": cfg.database.username,
-                "DATABASE_SECRET_ID": secrets.secrets["database-password"].id,
-                "REDIS_HOST": cache.instance.host,
-                "REDIS_PORT": cache.instance.port.apply(str),
-                "REDIS_AUTH_SECRET_ID": secrets.secrets["cache-auth-string"].id,
-                "JWT_SECRET_ID": secrets.secrets["jwt-signing-key"].id,
-                "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
                 "WORKER_TOPIC_ID": queue.topic.id,
                 "FEATURE_FLAGS_PARAMETER_ID": flags.parameter.id,
             },
@@ -74,13 +85,14 @@ class GcpEnvironment(pulumi.ComponentResource):
         )
         load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, compute, opts=child)
         config_bucket = ConfigBucket("config", cfg, keys, opts=child)
-        backups = (
-            Backups("backup", cfg, keys, database.instance, config_bucket.bucket, opts=child)
-            if cfg.backup.enabled
+        archive = (
+            ConfigArchive("config-archive", cfg, keys, config_bucket.bucket, opts=child).archive
+            if cfg.backup.config_retention_days
             else None
         )
         Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
-        roles = AccessRoles("access", cfg, opts=child)
+        rollback = RollbackAlarms("rollback", cfg, alerting, compute, load_balancer, opts=child)
+        roles = AccessRoles("access", cfg, network.app_account, opts=child)
 
         replica = database.replica
         self.outputs = EnvironmentOutputs(
@@ -111,29 +123,26 @@ class GcpEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.parameter.id,
             access_role_ids={role: r.name for role, r in roles.roles.items()},
             releases=application.releases_output(cfg),
-            backup_vault_name=backups.vault.backup_vault_id if backups else None,
+            rollback_alarm_ids=rollback.ids,
+            # Cloud SQL keeps the database's backups with the instance: `gcloud sql backups list --instance <this>`.
+            backup_vault_name=database.instance.name if cfg.backup.enabled else None,
             dr_region=cfg.gcp.dr_region if cfg.disaster_recovery.enabled else None,
             dr_database_endpoint=replica.private_ip_address if replica else None,
             dr_database_id=replica.name if replica else None,
-            dr_backup_vault_name=backups.archive.name
-            if backups and backups.archive and cfg.backup.copy_to_dr
-            else None,
+            dr_backup_vault_name=archive.name if archive and cfg.backup.copy_to_dr else None,
             dr_config_bucket_name=config_bucket.replica.name if config_bucket.replica else None,
             workload=WorkloadSettings(
-                env={
-                    "DATABASE_HOST": database.instance.private_ip_address,
-                    "DATABASE_PORT": str(POSTGRES_PORT),
-                    "DATABASE_NAME": cfg.database.name,
-                    "DATABASE_USER": cfg.database.username,
-                    "REDIS_HOST": cache.instance.host,
-                    "REDIS_PORT": cache.instance.port.apply(str),
-                    "WORKER_SUBSCRIPTION_ID": queue.subscription.id,
-                },
+                env=endpoints,
                 secrets={
                     "DATABASE_PASSWORD": secrets.database_password,
                     "REDIS_AUTH_TOKEN": cache.instance.auth_string,
                     "JWT_SIGNING_KEY": secrets.jwt_signing_key,
                 },
+                service_cidrs=[str(cfg.gcp.private_services_cidr)],  # Cloud SQL and Memorystore's PSA range
+                # The Custom Metrics Stackdriver Adapter: Managed Prometheus's counter (served as a rate), Pub/Sub.
+                requests_metric="prometheus.googleapis.com|http_requests_total|counter",
+                queue_metric="pubsub.googleapis.com|subscription|num_undelivered_messages",
+                queue_metric_selector={"resource.labels.subscription_id": queue.subscription.name},
             ),
         )
         self.register_outputs({})

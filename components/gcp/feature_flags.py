@@ -4,8 +4,11 @@ Parameter Manager is GCP's managed configuration store (the counterpart of AWS A
 freeform profiles): JSON-validated, versioned, CMEK-encrypted, IAM-controlled and read by the
 instances with their own service account. The document carries each flag's ``enabled``,
 ``rolloutPercentage`` and ``allowlist`` and the rollout pace; the application applies the
-percentage per tenant, so raising it rolls a flag out gradually. Versions are named after their
-content, so a changed flag set is a new version and the old one stays for rollback.
+percentage per tenant, so raising it rolls a flag out gradually. A changed flag set is a new
+version and the old one stays for rollback: versions are immutable, so Pulumi replaces the
+version resource, and ``retain_on_delete`` keeps the replaced one in Parameter Manager. Each
+version gets a fresh random id whenever the document changes, so returning to an earlier flag
+set creates a new version instead of colliding with the one kept.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import json
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_random as random
 
 from ..config import PlatformConfig
 from .keys import Keys
 from .project import gcp_labels
 
-VERSION_DIGEST_LENGTH = 12
+VERSION_ID_BYTES = 8
 
 
 def flags_document(cfg: PlatformConfig) -> str:
@@ -50,11 +54,17 @@ class FeatureFlags(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=keys.grants),
         )
         document = flags_document(cfg)
+        version_id = random.RandomId(
+            "flags-version",
+            byte_length=VERSION_ID_BYTES,
+            keepers={"document": hashlib.sha256(document.encode()).hexdigest()},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.version = gcp.parametermanager.RegionalParameterVersion(
             "flags",
             parameter=self.parameter.id,
-            parameter_version_id=f"v-{hashlib.sha256(document.encode()).hexdigest()[:VERSION_DIGEST_LENGTH]}",
+            parameter_version_id=pulumi.Output.concat("v-", version_id.hex),
             parameter_data=document,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         self.register_outputs({"parameter_id": self.parameter.id})

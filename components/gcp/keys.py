@@ -1,7 +1,7 @@
 """Cloud KMS: key rings per region and the crypto keys every data store encrypts with (CMEK).
 
-The data key encrypts Cloud SQL, Memorystore, disks, buckets, secrets, topics, parameters and
-backups; the logs key encrypts the log buckets. A CMEK key must live in its data's region, so
+The data key encrypts Cloud SQL (and its backups), Memorystore, disks, buckets, secrets, topics and
+parameters; the logs key encrypts the log buckets. A CMEK key must live in its data's region, so
 prod (with DR) has a second ring in the DR region. Each service agent gets encrypt/decrypt on
 the keys it uses, and nothing else. Keys rotate every ``security.keyRotationDays`` (Cloud KMS
 allows down to 1 day, so SPEC.md's 30 days applies as is).
@@ -13,7 +13,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
-from .project import SECONDS_PER_DAY, ServiceAgents, gcp_labels
+from .project import SECONDS_PER_DAY, ProjectServices, gcp_labels
 
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 # Service agents that encrypt with the data key in each region.
@@ -25,19 +25,20 @@ DATA_KEY_USERS = (
     "secret-manager",
     "pubsub",
     "parameter-manager",
-    "backup-dr",
 )
 
 
 class Keys(pulumi.ComponentResource):
     rings: dict[str, gcp.kms.KeyRing]
     data: gcp.kms.CryptoKey
+    # A Pub/Sub topic encrypted with the (regional) data key stores its messages only in the key's region.
+    data_region_only: gcp.pubsub.TopicMessageStoragePolicyArgsDict
     logs: gcp.kms.CryptoKey
     dr_data: gcp.kms.CryptoKey | None
     grants: list[gcp.kms.CryptoKeyIAMMember]
 
     def __init__(
-        self, name: str, cfg: PlatformConfig, agents: ServiceAgents, opts: pulumi.ResourceOptions | None = None
+        self, name: str, cfg: PlatformConfig, agents: ProjectServices, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("platform:gcp:Keys", name, None, opts)
         self._cfg = cfg
@@ -51,6 +52,7 @@ class Keys(pulumi.ComponentResource):
             for role, region in regions.items()
         }
         self.grants = []
+        self.data_region_only = {"allowed_persistence_regions": [cfg.gcp.region]}
         self.data = self._key("data", self.rings["primary"], {a: agents.member(a) for a in DATA_KEY_USERS})
         logging_agent = gcp.logging.get_project_cmek_settings_output(
             project=cfg.gcp.project, opts=pulumi.InvokeOutputOptions(parent=self)

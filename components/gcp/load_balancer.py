@@ -3,7 +3,9 @@
 Each pooled tier has a blue and a green backend service; the URL map splits traffic between
 them by weight (``blueGreen`` config, the same weights as on AWS): the default route serves web,
 ``/api/*`` serves api. HTTPS uses a Google-managed certificate (renewed automatically) and an
-SSL policy with TLS 1.2 minimum; port 80 only redirects to HTTPS.
+SSL policy with TLS 1.2 minimum; port 80 only redirects to HTTPS. The certificate turns ACTIVE
+only once its domain resolves to the load balancer, so the A record goes into the configured
+Cloud DNS zone (``gcp.dnsZone``, as AWS validates through ``aws.hostedZoneId``) before it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .compute import HTTP_PORT_NAME, POOLED_TIERS, Compute
 from .project import gcp_labels
 
 API_PATHS = ["/api/*"]
+DNS_TTL_SECONDS = 300
 PATH_MATCHER = "routes"
 SECONDS_PER_MINUTE = 60
 
@@ -35,6 +38,7 @@ def weighted(cfg: PlatformConfig, services: dict[str, gcp.compute.BackendService
 class BlueGreenLoadBalancer(pulumi.ComponentResource):
     address: gcp.compute.GlobalAddress
     ssl_policy: gcp.compute.SSLPolicy
+    dns_record: gcp.dns.RecordSet
     certificate: gcp.compute.ManagedSslCertificate
     backend_services: dict[str, dict[str, gcp.compute.BackendService]]
     url_map: gcp.compute.URLMap
@@ -55,8 +59,21 @@ class BlueGreenLoadBalancer(pulumi.ComponentResource):
             min_tls_version=f"TLS_{cfg.security.min_tls_version.replace('.', '_')}",
             opts=child,
         )
+        self.dns_record = gcp.dns.RecordSet(
+            "public",
+            project=cfg.gcp.dns_project or cfg.gcp.project,
+            managed_zone=cfg.gcp.dns_zone,
+            name=f"{cfg.gcp.domain_name}.",
+            type="A",
+            ttl=DNS_TTL_SECONDS,
+            rrdatas=[self.address.address],
+            opts=child,
+        )
         self.certificate = gcp.compute.ManagedSslCertificate(
-            "tls", name=cfg.name("tls"), managed={"domains": [cfg.gcp.domain_name]}, opts=child
+            "tls",
+            name=cfg.name("tls"),
+            managed={"domains": [cfg.gcp.domain_name]},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.dns_record]),
         )
         self.backend_services = {
             tier: {color: self._backend(cfg, tier, color, compute) for color in COLORS} for tier in POOLED_TIERS

@@ -1,6 +1,7 @@
 """Log buckets: one per app tier and one for audit logs, CMEK-encrypted, kept per environment.
 
-Sinks route each tier's log (written by the instances' Ops Agent as ``platform-<tier>``) and the
+Sinks route each tier's log (the container's output, written by the instances' Ops Agent as
+``platform-<tier>``) and the
 project's Cloud Audit Logs into them, so retention is ours: ``logging.appRetentionDays`` and
 ``logging.auditRetentionDays``. Data Access audit logs (reads and writes of configuration) are
 switched on for every service; Admin Activity logs are always on.
@@ -13,12 +14,13 @@ import pulumi_gcp as gcp
 
 from ..config import TIERS, PlatformConfig, Tier
 from .keys import Keys
+from .startup import log_name
 
 AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_WRITE")
 
 
 def app_log_name(cfg: PlatformConfig, tier: Tier) -> str:
-    return f"projects/{cfg.gcp.project}/logs/platform-{tier}"
+    return f"projects/{cfg.gcp.project}/logs/{log_name(tier)}"
 
 
 class AppLogs(pulumi.ComponentResource):

@@ -11,7 +11,7 @@ import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
 from .keys import Keys
-from .project import ServiceAgents, gcp_labels
+from .project import ProjectServices, gcp_labels
 
 ACK_DEADLINE_SECONDS = 60
 RETENTION = "604800s"  # 7 days, Pub/Sub's maximum for unacknowledged messages
@@ -27,7 +27,7 @@ class WorkQueue(pulumi.ComponentResource):
         name: str,
         cfg: PlatformConfig,
         keys: Keys,
-        agents: ServiceAgents,
+        agents: ProjectServices,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:gcp:WorkQueue", name, None, opts)
@@ -38,6 +38,7 @@ class WorkQueue(pulumi.ComponentResource):
                 topic,
                 name=cfg.name(topic),
                 kms_key_name=keys.data.id,
+                message_storage_policy=keys.data_region_only,
                 message_retention_duration=RETENTION,
                 labels=labels,
                 opts=encrypted,

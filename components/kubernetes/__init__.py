@@ -18,6 +18,11 @@ def deploy(cfg: PlatformConfig, workload: WorkloadSettings) -> KubernetesOutputs
 
 
 def export(outputs: KubernetesOutputs) -> None:
-    """Stack outputs ``kubernetes_namespace`` and ``kubernetes_service_names`` ({tier: name})."""
+    """Stack outputs ``kubernetes_namespace``, ``kubernetes_service_names`` ({tier: name}),
+    ``kubernetes_route_name`` and, with the Prometheus Operator, ``kubernetes_rollback_alarm_ids``
+    ({colour: [alert names]})."""
     pulumi.export("kubernetes_namespace", outputs.namespace)
     pulumi.export("kubernetes_service_names", dict(outputs.service_names))
+    pulumi.export("kubernetes_route_name", outputs.route_name)
+    if outputs.rollback_alarm_ids is not None:
+        pulumi.export("kubernetes_rollback_alarm_ids", dict(outputs.rollback_alarm_ids))

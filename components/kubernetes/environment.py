@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import PlatformConfig, Tier
+from ..config import Color, PlatformConfig, Tier
 from ..outputs import WorkloadSettings
 from .app_config import AppConfig
+from .identity import WorkloadIdentity
 from .labels import name_of
 from .namespace import Namespace
 from .network_policies import NetworkPolicies
+from .prometheus import PrometheusMonitoring
+from .traffic import Traffic
 from .workloads import Workloads
 
 
 @dataclass(frozen=True)
 class KubernetesOutputs:
-    """What consumers of the cluster deployment read: where it runs and the live Services' names."""
+    """What consumers of the cluster deployment read: where it runs, the live Services' names, the
+    HTTPRoute that weighs the colours and, with the Prometheus Operator, each colour's rollback alerts."""
 
     namespace: pulumi.Output[str]
     service_names: Mapping[Tier, pulumi.Output[str]]
+    route_name: pulumi.Output[str]
+    rollback_alarm_ids: Mapping[Color, list[str]] | None
 
 
 class KubernetesEnvironment(pulumi.ComponentResource):
@@ -48,21 +55,47 @@ class KubernetesEnvironment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
 
         namespace = Namespace("namespace", cfg, opts=child)
+        identity = WorkloadIdentity("identity", cfg, namespace=namespace.name, opts=child)
         app_config = AppConfig(
             "app-config", cfg, namespace=namespace.name, env=workload.env, secrets=workload.secrets, opts=child
         )
-        NetworkPolicies("network-policies", cfg, namespace=namespace.name, opts=child)
+        # Egress to the database and cache on the ports the pods are told to use.
+        ports = {
+            key: pulumi.Output.from_input(workload.env.get(key, str(default))).apply(int)
+            for key, default in (("DATABASE_PORT", cfg.database.port), ("REDIS_PORT", cfg.cache.port))
+        }
+        NetworkPolicies(
+            "network-policies",
+            cfg,
+            namespace=namespace.name,
+            service_cidrs=[ipaddress.IPv4Network(cidr) for cidr in workload.service_cidrs],
+            database_port=ports["DATABASE_PORT"],
+            cache_port=ports["REDIS_PORT"],
+            opts=child,
+        )
         workloads = Workloads(
             "workloads",
             cfg,
+            workload,
             namespace=namespace.name,
             config_map=app_config.config_map_name,
             secret=app_config.secret_name,
+            service_account=identity.name,
+            identity_labels=identity.pod_labels,
+            rollout_hash=app_config.rollout_hash,
             opts=child,
+        )
+        traffic = Traffic("traffic", cfg, namespace=namespace.name, deployments=workloads.deployments, opts=child)
+        monitoring = (
+            PrometheusMonitoring("prometheus", cfg, namespace=namespace.name, opts=child)
+            if cfg.kubernetes.prometheus.enabled
+            else None
         )
 
         self.outputs = KubernetesOutputs(
             namespace=namespace.name,
-            service_names={tier: name_of(s.metadata) for tier, s in workloads.services.items()},
+            service_names={tier: name_of(s.metadata) for tier, s in traffic.services.items()},
+            route_name=traffic.route_name,
+            rollback_alarm_ids=monitoring.rollback_alarm_ids if monitoring else None,
         )
         self.register_outputs({})

@@ -2,7 +2,9 @@
 
 The LimitRange gives any container that states no limits the smallest tier's caps and refuses
 one above the largest tier's, so nothing in the namespace runs unbounded. The quota defaults to
-what the workloads can reach: every tier at its maximum replicas, in both colours at once.
+what the workloads can reach: every Deployment at its maximum replicas plus the pods a rolling
+update surges above them (``maxSurgePercent``, rounded up as Kubernetes does), all at once, as
+when a changed setting rolls every Deployment.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import re
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import COLORS, TIERS, PlatformConfig
-from .labels import metadata, name_of
+from ..config import TIERS, PlatformConfig
+from .labels import DEPLOYMENTS, metadata, name_of, namespace_name
 
 _MEMORY_UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
@@ -28,6 +30,11 @@ def memory_bytes(quantity: str) -> int:
     found = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti)?", quantity)
     assert found, quantity  # config.K8S_MEMORY admits nothing else
     return int(found[1]) * _MEMORY_UNITS[found[2] or ""]
+
+
+def surge_pods(cfg: PlatformConfig, replicas: int) -> int:
+    """The pods a rolling update adds above ``replicas``: maxSurgePercent of them, rounded up."""
+    return -(-replicas * cfg.kubernetes.max_surge_percent // 100)
 
 
 def cpu_quantity(millis: int) -> str:
@@ -55,18 +62,18 @@ class Namespace(pulumi.ComponentResource):
             metadata=metadata(
                 cfg,
                 "kubernetes",
-                k.namespace or cfg.name(),
+                namespace_name(cfg),
                 labels={f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
             ),
             opts=child,
         )
         self.name = name_of(self.namespace.metadata)
 
-        cpu = k.quota_cpu or cpu_quantity(sum(millicores(t.cpu) * t.max_size for t in tiers) * len(COLORS))
-        memory = k.quota_memory or memory_quantity(
-            sum(memory_bytes(t.memory) * t.max_size for t in tiers) * len(COLORS)
-        )
-        pods = k.quota_pods or sum(t.max_size for t in tiers) * len(COLORS)
+        # Per Deployment: its tier's caps and the most pods it can run mid-rollout.
+        peaks = [(t, t.max_size + surge_pods(cfg, t.max_size)) for t in (cfg.compute.tier(d) for d, _ in DEPLOYMENTS)]
+        cpu = k.quota_cpu or cpu_quantity(sum(millicores(t.cpu) * peak for t, peak in peaks))
+        memory = k.quota_memory or memory_quantity(sum(memory_bytes(t.memory) * peak for t, peak in peaks))
+        pods = k.quota_pods or sum(peak for _, peak in peaks)
         k8s.core.v1.ResourceQuota(
             "quota",
             metadata=metadata(cfg, "kubernetes", "platform-quota", self.name),

@@ -1,82 +1,120 @@
-"""web, api and worker as one Deployment per colour, with HPAs, PDBs and the live Services.
+"""The Deployments that run each colour's release, with their HPAs and PDBs.
 
-Both colours run side by side (SPEC.md: two identical pools); each tier's Service selects the
-colour ``blueGreen.activeColor`` names, so switching colour is a config change and a
-``pulumi up``. Kubernetes Services cannot split traffic by weight, so ``canaryWeight`` applies to
-the load-balanced clouds only. The worker tier serves no traffic and gets no Service.
+web and api run one Deployment per colour, each on that colour's release
+(``blueGreen.releases.<colour>``), so a new version goes to the idle colour without touching
+the live one; traffic reaches them through traffic.py. The worker serves no traffic and runs one
+Deployment on the active colour's release.
 
-Replicas are left to the HPA (a fixed count here would fight it on every ``pulumi up``).
-Requests equal limits: Guaranteed QoS, and the quota holds exactly what the tiers can reach.
+Every container gets its environment from components/application.py (SPEC.md's settings, ``PORT``
+= ``compute.appPort``, above 1024 so the non-root process binds it without ``NET_BIND_SERVICE``)
+plus the cloud's endpoints and credentials (app_config.py). web and api are probed over HTTP as
+SPEC.md says (liveness ``/live``, readiness ``/ready``). The worker serves no HTTP, so it has no
+HTTP probes (they would restart it forever): Kubernetes restarts it when its process exits, and
+its backlog metric shows a stalled worker.
+
+Replicas are left to the HPA (a fixed count here would fight it on every ``pulumi up``). Requests
+equal limits: Guaranteed QoS, and the quota holds exactly what the tiers can reach. A rolling
+update adds ``maxSurgePercent`` pods and removes none until they are ready.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import COLORS, TIERS, Color, PlatformConfig, Tier
-from .labels import metadata, name_of, pod_labels
+from .. import application
+from ..config import Color, PlatformConfig, Tier
+from ..outputs import WorkloadSettings
+from .labels import DEPLOYMENTS, SERVED_TIERS, deployment_name, metadata, name_of, pod_labels
 
-SERVED_TIERS: tuple[Tier, ...] = ("web", "api")  # the worker takes work from the queue, not requests
 RUN_AS_USER = 10001  # any non-root uid; the images must not need root
 WRITABLE_DIR = "/tmp"  # the only writable path beside a read-only root file system
+ROLLOUT_HASH = "platform/rollout-hash"
 
 
 class Workloads(pulumi.ComponentResource):
-    deployments: dict[Tier, dict[Color, k8s.apps.v1.Deployment]]
-    services: dict[Tier, k8s.core.v1.Service]
+    deployments: dict[str, k8s.apps.v1.Deployment]  # by Deployment name: web-blue, ..., worker
 
     def __init__(
         self,
         name: str,
         cfg: PlatformConfig,
+        workload: WorkloadSettings,
         namespace: pulumi.Input[str],
         config_map: pulumi.Input[str],
         secret: pulumi.Input[str] | None,
+        service_account: pulumi.Input[str],
+        identity_labels: Mapping[str, str],
+        rollout_hash: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``config_map`` and ``secret`` name what every container reads its environment from."""
+        """``config_map``/``secret``: what every container also reads its environment from; ``rollout_hash``
+        digests their contents; ``identity_labels``: what the pods carry for the cloud's identity webhook."""
         super().__init__("platform:kubernetes:Workloads", name, None, opts)
-        self._cfg, self._namespace = cfg, namespace
-        env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map}}]
+        self._cfg, self._workload, self._namespace = cfg, workload, namespace
+        self._service_account, self._identity_labels = service_account, identity_labels
+        self._rollout_hash = rollout_hash
+        self._env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map}}]
         if secret is not None:
-            env_from.append({"secret_ref": {"name": secret}})
-        # Settings reach pods only when they start: a changed hash in the template rolls them.
-        settings_hash = hashlib.sha256(json.dumps(cfg.app.as_env(), sort_keys=True).encode()).hexdigest()[:16]
-        self.deployments = {
-            tier: {color: self._deployment(tier, color, env_from, settings_hash) for color in COLORS} for tier in TIERS
-        }
-        self.services = {tier: self._service(tier) for tier in SERVED_TIERS}
-        self.register_outputs({f"{tier}_service": service.metadata.name for tier, service in self.services.items()})
+            self._env_from.append({"secret_ref": {"name": secret}})
+        self.deployments = {deployment_name(tier, color): self._deployment(tier, color) for tier, color in DEPLOYMENTS}
+        self.register_outputs({})
 
-    def _deployment(
-        self, tier: Tier, color: Color, env_from: list[k8s.core.v1.EnvFromSourceArgsDict], settings_hash: str
-    ) -> k8s.apps.v1.Deployment:
+    def _container(self, tier: Tier, color: Color | None) -> k8s.core.v1.ContainerArgsDict:
+        """The colour's release with its environment; web and api serve HTTP and are probed, the worker not."""
         cfg, compute = self._cfg, self._cfg.compute
-        scaling = compute.tier(tier)
-        labels = pod_labels(tier, color)
-        resources = {"cpu": scaling.cpu, "memory": scaling.memory}
+        resources = {"cpu": compute.tier(tier).cpu, "memory": compute.tier(tier).memory}
+        ports: list[k8s.core.v1.ContainerPortArgsDict] = [{"name": "metrics", "container_port": compute.metrics_port}]
+        container: k8s.core.v1.ContainerArgsDict = {
+            "name": tier,
+            "image": application.release(cfg, color).image,
+            "ports": ports,
+            "env": [{"name": key, "value": value} for key, value in application.environment(cfg, tier, color).items()],
+            "env_from": self._env_from,
+            "resources": {"requests": resources, "limits": resources},
+            "security_context": {
+                "run_as_non_root": True,
+                "read_only_root_filesystem": True,
+                "allow_privilege_escalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            },
+            "volume_mounts": [{"name": "tmp", "mount_path": WRITABLE_DIR}],
+        }
+        if tier in SERVED_TIERS:
+            ports.insert(0, {"name": "http", "container_port": compute.app_port})
+            container["liveness_probe"] = {"http_get": {"path": compute.liveness_path, "port": "http"}}
+            container["readiness_probe"] = {"http_get": {"path": compute.readiness_path, "port": "http"}}
+        return container
+
+    def _deployment(self, tier: Tier, color: Color | None) -> k8s.apps.v1.Deployment:
+        cfg, compute = self._cfg, self._cfg.compute
+        scaling, name, selector = compute.tier(tier), deployment_name(tier, color), pod_labels(tier, color)
+        running = color or cfg.blue_green.active_color  # the worker runs the active colour's release
         child = pulumi.ResourceOptions(parent=self)
         deployment = k8s.apps.v1.Deployment(
-            f"{tier}-{color}",
-            metadata=metadata(cfg, tier, f"{tier}-{color}", self._namespace, labels),
+            name,
+            metadata=metadata(cfg, tier, name, self._namespace, selector),
             spec={
-                "selector": {"match_labels": labels},
+                "selector": {"match_labels": selector},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rolling_update": {"max_surge": f"{cfg.kubernetes.max_surge_percent}%", "max_unavailable": 0},
+                },
                 "template": {
                     "metadata": {
-                        "labels": {**cfg.tags_for(tier), **labels},
+                        "labels": {**cfg.tags_for(tier), **selector, "color": running, **self._identity_labels},
                         "annotations": {
+                            # For annotation-based scrapes; the Prometheus Operator uses prometheus.py's PodMonitor.
                             "prometheus.io/scrape": "true",
                             "prometheus.io/port": str(compute.metrics_port),
                             "prometheus.io/path": compute.metrics_path,
-                            "prometheus.io/interval": f"{compute.scrape_interval_seconds}s",
-                            "platform/settings-hash": settings_hash,
+                            ROLLOUT_HASH: self._rollout_hash,
                         },
                     },
                     "spec": {
+                        "service_account_name": self._service_account,
                         "automount_service_account_token": False,
                         "security_context": {
                             "run_as_non_root": True,
@@ -85,44 +123,22 @@ class Workloads(pulumi.ComponentResource):
                             "fs_group": RUN_AS_USER,
                             "seccomp_profile": {"type": "RuntimeDefault"},
                         },
-                        "containers": [
-                            {
-                                "name": tier,
-                                "image": cfg.kubernetes.images[tier],
-                                "ports": [
-                                    {"name": "http", "container_port": compute.app_port},
-                                    {"name": "metrics", "container_port": compute.metrics_port},
-                                ],
-                                "env_from": env_from,
-                                "env": [{"name": "DEPLOYMENT_COLOR", "value": color}],
-                                "resources": {"requests": resources, "limits": resources},
-                                "liveness_probe": {
-                                    "http_get": {"path": compute.liveness_path, "port": compute.app_port}
-                                },
-                                "readiness_probe": {
-                                    "http_get": {"path": compute.readiness_path, "port": compute.app_port}
-                                },
-                                "security_context": {
-                                    "run_as_non_root": True,
-                                    "read_only_root_filesystem": True,
-                                    "allow_privilege_escalation": False,
-                                    "capabilities": {"drop": ["ALL"]},
-                                },
-                                "volume_mounts": [{"name": "tmp", "mount_path": WRITABLE_DIR}],
-                            }
-                        ],
+                        "containers": [self._container(tier, color)],
                         "volumes": [{"name": "tmp", "empty_dir": {}}],
                     },
                 },
             },
             opts=child,
         )
-        name = name_of(deployment.metadata)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{tier}-{color}",
-            metadata=metadata(cfg, tier, f"{tier}-{color}", self._namespace, labels),
+            name,
+            metadata=metadata(cfg, tier, name, self._namespace, selector),
             spec={
-                "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": name},
+                "scale_target_ref": {
+                    "api_version": "apps/v1",
+                    "kind": "Deployment",
+                    "name": name_of(deployment.metadata),
+                },
                 "min_replicas": scaling.min_size,
                 "max_replicas": scaling.max_size,
                 "metrics": [self._metric(tier)],
@@ -130,10 +146,10 @@ class Workloads(pulumi.ComponentResource):
             opts=child,
         )
         k8s.policy.v1.PodDisruptionBudget(
-            f"{tier}-{color}",
-            metadata=metadata(cfg, tier, f"{tier}-{color}", self._namespace, labels),
+            name,
+            metadata=metadata(cfg, tier, name, self._namespace, selector),
             spec={
-                "selector": {"match_labels": labels},
+                "selector": {"match_labels": selector},
                 "min_available": f"{cfg.kubernetes.pdb_min_available_percent}%",
             },
             opts=child,
@@ -141,33 +157,33 @@ class Workloads(pulumi.ComponentResource):
         return deployment
 
     def _metric(self, tier: Tier) -> k8s.autoscaling.v2.MetricSpecArgsDict:
-        """The tier's SPEC.md scaling signal (config validation pins each tier to its metric)."""
-        scaling, k = self._cfg.compute.tier(tier), self._cfg.kubernetes
+        """The tier's SPEC.md scaling signal (config validation pins each tier to its metric), by the names
+        the cluster's metrics adapter serves: config's, else the first cloud's usual adapter's."""
+        scaling, k, workload = self._cfg.compute.tier(tier), self._cfg.kubernetes, self._workload
         if scaling.metric == "cpu_utilization":
-            target: k8s.autoscaling.v2.MetricTargetArgsDict = {
-                "type": "Utilization",
-                "average_utilization": round(scaling.target),
+            return {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "average_utilization": round(scaling.target)},
+                },
             }
-            return {"type": "Resource", "resource": {"name": "cpu", "target": target}}
-        per_pod: k8s.autoscaling.v2.MetricTargetArgsDict = {
-            "type": "AverageValue",
-            "average_value": f"{scaling.target:g}",
+        if scaling.metric == "request_count":
+            # SPEC.md's requests per target are per minute (as ALB's RequestCountPerTarget); adapters serve per second.
+            per_second = f"{round(scaling.target * 1000 / 60)}m"
+            return {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": k.api_requests_metric or workload.requests_metric},
+                    "target": {"type": "AverageValue", "average_value": per_second},
+                },
+            }
+        # The queue's backlog divided by the worker pods consuming it.
+        metric: k8s.autoscaling.v2.MetricIdentifierArgsDict = {"name": k.worker_queue_metric or workload.queue_metric}
+        selector = workload.queue_metric_selector if k.worker_queue_selector is None else k.worker_queue_selector
+        if selector:
+            metric["selector"] = {"match_labels": selector}
+        return {
+            "type": "External",
+            "external": {"metric": metric, "target": {"type": "AverageValue", "average_value": f"{scaling.target:g}"}},
         }
-        if scaling.metric == "request_count":  # custom metrics API: requests per pod, like per target on a LB
-            return {"type": "Pods", "pods": {"metric": {"name": k.api_requests_metric}, "target": per_pod}}
-        # external metrics API: queue backlog divided by the pods consuming it
-        return {"type": "External", "external": {"metric": {"name": k.worker_queue_metric}, "target": per_pod}}
-
-    def _service(self, tier: Tier) -> k8s.core.v1.Service:
-        cfg, port = self._cfg, self._cfg.compute.app_port
-        active = cfg.blue_green.active_color
-        return k8s.core.v1.Service(
-            tier,
-            metadata=metadata(cfg, tier, tier, self._namespace, {"tier": tier}),
-            spec={
-                "type": "ClusterIP",
-                "selector": pod_labels(tier, active),
-                "ports": [{"name": "http", "port": port, "target_port": port, "protocol": "TCP"}],
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.deployments[tier][active]]),
-        )

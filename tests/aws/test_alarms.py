@@ -9,7 +9,6 @@ import pytest
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ACCOUNT = "123456789012"
 GROUPS = ("web-blue", "web-green", "api-blue", "api-green", "worker")
-GIB = 1024**3
 
 
 def topic(stack: str, severity: str) -> str:
@@ -169,12 +168,28 @@ def test_database_alarms(plan):
     assert connections["dimensions"] == {"DBInstanceIdentifier": "platform-prod-postgres"}
     assert_routed(connections, "prod", "medium")
     assert found["database-cpu-critical"]["threshold"] == 90
-    # prod allocates 100 GB: 85 % used leaves 15 GB, 95 % leaves 5 GB.
-    for level, free_gb in (("warning", 15), ("critical", 5)):
-        storage = found[f"database-storage-{level}"]
-        assert storage["metricName"] == "FreeStorageSpace"
-        assert storage["comparisonOperator"] == "LessThanThreshold"
-        assert storage["threshold"] == pytest.approx(free_gb * GIB)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_database_storage_is_watched_by_rds_events_that_follow_storage_autoscaling(plan, stack):
+    """No free-space threshold fixed in bytes (it drifts as autoscaling grows the volume): RDS's own events,
+    measured against the current allocation and the ceiling, for this database only."""
+    p = plan(stack)
+    assert not [a for a in alarms(p).values() if a.get("metricName") == "FreeStorageSpace"]
+    rules, targets = _event_rules(p), _targets(p)
+    database_arn = f"arn:aws:rds:us-east-1:{ACCOUNT}:db:platform-{stack}-postgres"
+    for level, severity, events in (
+        ("critical", "critical", {"RDS-EVENT-0007"}),
+        ("warning", "medium", {"RDS-EVENT-0089", "RDS-EVENT-0225"}),
+    ):
+        pattern = json.loads(rules[f"database-storage-{level}"].inputs["eventPattern"])
+        assert pattern["source"] == ["aws.rds"] and pattern["detail-type"] == ["RDS DB Instance Event"]
+        assert pattern["resources"] == [database_arn]
+        assert set(pattern["detail"]["EventID"]) == events
+        assert targets[f"database-storage-{level}"]["arn"] == topic(stack, severity)
+    # Autoscaling that cannot grow the volume (RDS-EVENT-0223, 0224, 0254) is a "failure" event: it pages.
+    (subscription,) = p.of_type("aws:rds/eventSubscription:EventSubscription")
+    assert "failure" in subscription.inputs["eventCategories"]
 
 
 def test_database_down_events_page(plan):
@@ -239,7 +254,7 @@ def test_failed_backup_jobs_page_where_backups_run(plan):
     pattern = json.loads(_event_rules(p)["backup-failed"].inputs["eventPattern"])
     assert pattern["source"] == ["aws.backup"]
     assert pattern["detail-type"] == ["Backup Job State Change"]
-    assert set(pattern["detail"]["state"]) == {"FAILED", "ABORTED", "EXPIRED"}
+    assert set(pattern["detail"]["state"]) == {"FAILED", "ABORTED", "EXPIRED", "PARTIAL"}
     assert _targets(p)["backup-failed"]["arn"] == topic("staging", "critical")
     assert "backup-failed" not in _event_rules(plan("dev"))
 

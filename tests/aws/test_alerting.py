@@ -48,11 +48,27 @@ def test_topic_policy_lets_alerting_services_publish_from_this_account_and_denie
         assert set(publish["Principal"]["Service"]) == {
             "cloudwatch.amazonaws.com",
             "events.amazonaws.com",
-            "backup.amazonaws.com",
             "events.rds.amazonaws.com",
         }
         assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
         assert publish["Resource"] == topic_arn
+        # AWS Backup's vault notifications, as AWS Backup documents the topic policy: its principal, no condition
+        # (it is not documented to send aws:SourceAccount, and a condition it does not meet drops every event).
+        vault = statements["BackupVaultNotifications"]
+        assert (vault["Principal"], vault["Action"], vault["Resource"]) == (
+            {"Service": "backup.amazonaws.com"},
+            "sns:Publish",
+            topic_arn,
+        )
+        assert "Condition" not in vault
+        # The owner's rights are SNS actions only (sns:Receive, a leftover of SNS's legacy default policy, is none).
+        assert "sns:Receive" not in statements["AccountManages"]["Action"]
+        assert set(statements) == {
+            "AccountManages",
+            "AlertingServicesPublish",
+            "BackupVaultNotifications",
+            "DenyInsecureTransport",
+        }
         deny = statements["DenyInsecureTransport"]
         assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

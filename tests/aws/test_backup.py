@@ -48,6 +48,13 @@ def test_prod_rules_match_spec(plan):
     assert {rule["targetVaultName"] for rule in rules.values()} == {"platform-prod-backup"}
 
 
+def test_hourly_jobs_start_within_the_hour_and_finish_or_are_reported(plan):
+    """With AWS Backup's default 8-hour start window hourly jobs queue up behind each other for hours."""
+    rules = _rules(plan("prod"))
+    assert (rules["hourly"]["startWindow"], rules["hourly"]["completionWindow"]) == (60, 120)
+    assert "startWindow" not in rules["daily"]  # a daily job may take the default window
+
+
 def test_daily_copies_go_to_the_dr_region_vault(plan):
     p = plan("prod")
     (copy,) = _rules(p)["daily"]["copyActions"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.config import ConfigError
 from tests.conftest import STACKS
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -85,6 +86,29 @@ def test_slow_log_goes_to_encrypted_log_group(plan, stack, days):
     assert delivery["destination"] == group.inputs["name"]
     assert group.inputs["retentionInDays"] == days
     assert group.property_dependencies["kmsKeyId"] == [p.named("aws:kms/key:Key", "logs").urn]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_maintenance_window_is_pinned_away_from_the_snapshot_window(plan, stack):
+    assert _redis(plan(stack)).inputs["maintenanceWindow"] == "sun:06:00-sun:07:00"
+    assert _redis(plan(stack, "aws.cacheMaintenanceWindow=wed:02:00-wed:03:30")).inputs["maintenanceWindow"] == (
+        "wed:02:00-wed:03:30"
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("aws.cacheMaintenanceWindow=tue:04:30-tue:05:30", 'overlaps cache.snapshotWindow "04:00-05:00"'),
+        ("aws.cacheMaintenanceWindow=sun:23:30-mon:04:15", 'overlaps cache.snapshotWindow "04:00-05:00"'),
+        ("cache.snapshotWindow=05:30-06:30", 'overlaps cache.snapshotWindow "05:30-06:30"'),
+        ("aws.cacheMaintenanceWindow=sun:06:00-sun:06:30", "at least 60 minutes"),
+        ("aws.cacheMaintenanceWindow=sunday:06:00-sun:07:00", "must be ddd:hh:mm-ddd:hh:mm"),
+    ],
+)
+def test_maintenance_windows_elasticache_would_refuse_are_refused_in_config(plan, override, message):
+    with pytest.raises(ConfigError, match=message):
+        plan("staging", override)
 
 
 def test_config_overrides_flow_through(plan):

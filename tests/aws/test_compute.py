@@ -19,8 +19,26 @@ def _of(p, type_):
     return {r.name: r for r in p.children(COMPONENT) if r.type == type_}
 
 
-def _user_data(template):
+HELLO = "us-docker.pkg.dev/google-samples/containers/gke/hello-app"
+APP_ENV = "/etc/platform/app.env"
+START = "/usr/local/bin/platform-app"
+UNIT = "/etc/systemd/system/platform-app.service"
+PROMETHEUS = "/opt/aws/amazon-cloudwatch-agent/etc/prometheus.yaml"
+AGENT = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
+
+
+def _script(template):
     return base64.b64decode(template.inputs["userData"]).decode()
+
+
+def _files(template):
+    """The files the boot script writes, by path."""
+    return dict(re.findall(r"^cat > (\S+) <<'EOF'\n(.*?)\nEOF$", _script(template), re.S | re.M))
+
+
+def _run(files):
+    """The start script's ``docker run`` command, continuation lines joined."""
+    return files[START].split("exec docker run ", 1)[1].replace("\\\n", "")
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -64,8 +82,17 @@ def test_groups_run_in_private_subnets_with_refresh_metrics_and_tags(plan):
         assert all(t["propagateAtLaunch"] for t in group.inputs["tags"])
         assert tags["service"] == key.split("-")[0]
         assert tags["environment"] == "prod"
-        template = p.by_urn(group.property_dependencies["launchTemplate"][0])
-        assert template.name == key.split("-")[0]
+        (template_urn,) = group.property_dependencies["launchTemplate"]
+        assert p.by_urn(template_urn).name == key  # each group its own template
+
+
+def test_health_check_grace_covers_install_pull_and_the_first_health_checks(plan):
+    """ELB health checks judge an instance only after the grace period, so one that is still installing docker
+    and pulling its release is not replaced (and replaced again) before it could ever answer /health."""
+    for group in _of(plan("dev"), GROUP).values():
+        assert group.inputs["healthCheckGracePeriod"] == 600
+    for group in _of(plan("dev", "aws.healthCheckGraceSeconds=900"), GROUP).values():
+        assert group.inputs["healthCheckGracePeriod"] == 900
 
 
 def test_scaling_targets_per_tier(plan):
@@ -101,6 +128,16 @@ def test_api_resource_label_names_the_alb_and_its_own_target_group(plan):
         assert tg_suffix.startswith("targetgroup/api-")
 
 
+def test_request_count_policies_wait_for_the_listener_and_the_api_rule(plan):
+    """ALBRequestCountPerTarget names a target group the load balancer must already route to."""
+    p = plan("prod")
+    routing = {p.named("aws:lb/listener:Listener", "https").urn, p.named("aws:lb/listenerRule:ListenerRule", "api").urn}
+    policies = _of(p, POLICY)
+    for key in ("api-blue", "api-green"):
+        assert routing <= set(policies[key].dependencies)
+    assert not routing & set(policies["web-blue"].dependencies)  # CPU scaling needs no routing
+
+
 def test_worker_scales_on_queue_backlog_per_instance(plan):
     p = plan("staging")
     queue = p.named("aws:sqs/queue:Queue", "work")
@@ -125,7 +162,7 @@ def test_launch_templates_are_hardened(plan):
     p = plan("prod")
     data_key_arn = p.outputs["aws_kms_key_id"].value
     templates = _of(p, TEMPLATE)
-    assert sorted(templates) == ["api", "web", "worker"]
+    assert sorted(templates) == GROUP_KEYS  # one per group: a colour's release is its own template's business
     for template in templates.values():
         inputs = template.inputs
         assert inputs["metadataOptions"]["httpTokens"] == "required"
@@ -142,9 +179,12 @@ def test_launch_templates_are_hardened(plan):
         assert "vpcSecurityGroupIds" not in inputs
         assert inputs["monitoring"] == {"enabled": True}
         assert inputs["imageId"] == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-    assert {t: templates[t].inputs["instanceType"] for t in templates} == {
-        "web": "m6i.large",
-        "api": "m6i.xlarge",
+        assert len(base64.b64decode(inputs["userData"])) < 16 * 1024  # EC2's user-data limit
+    assert {key: template.inputs["instanceType"] for key, template in templates.items()} == {
+        "web-blue": "m6i.large",
+        "web-green": "m6i.large",
+        "api-blue": "m6i.xlarge",
+        "api-green": "m6i.xlarge",
         "worker": "m6i.large",
     }
 
@@ -154,44 +194,199 @@ def test_root_volume_size_follows_config(plan):
         assert template.inputs["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 50
 
 
-def test_user_data_configures_agent_and_app_settings(plan):
-    script = _user_data(_of(plan("dev", "app.logLevel=debug"), TEMPLATE)["api"])
-    agent = json.loads(re.search(r"<<'JSON'\n(.*?)\nJSON\n", script, re.S).group(1))
-    metrics = agent["metrics"]
-    assert metrics["namespace"] == "CWAgent"
-    assert metrics["append_dimensions"]["AutoScalingGroupName"] == "${aws:AutoScalingGroupName}"
-    assert ["AutoScalingGroupName"] in metrics["aggregation_dimensions"]
-    assert metrics["metrics_collected"]["mem"]["measurement"] == ["mem_used_percent"]
-    assert metrics["metrics_collected"]["disk"]["measurement"] == ["disk_used_percent"]
-    env = re.search(r"<<'ENV'\n(.*?)\nENV\n", script, re.S).group(1).splitlines()
-    assert "DATABASE_POOL_SIZE=20" in env
-    assert "LOG_LEVEL=debug" in env
-    assert "TENANT_ISOLATION_LEVEL=strict" in env
-    assert "amazon-cloudwatch-agent-ctl -a fetch-config" in script
+def _env(files):
+    return dict(line.split("=", 1) for line in files[APP_ENV].splitlines())
+
+
+@pytest.mark.parametrize(
+    ("key", "image", "version"),
+    [
+        ("web-blue", f"{HELLO}:1.0", "1.0.0"),
+        ("api-blue", f"{HELLO}:1.0", "1.0.0"),
+        ("web-green", f"{HELLO}:2.0", "2.0.0"),
+        ("api-green", f"{HELLO}:2.0", "2.0.0"),
+        ("worker", f"{HELLO}:1.0", "1.0.0"),  # the active colour's release
+    ],
+)
+def test_each_colour_runs_its_own_release_and_the_worker_the_active_colours(plan, key, image, version):
+    files = _files(_of(plan("dev"), TEMPLATE)[key])
+    tier, _, color = key.partition("-")
+    assert _run(files).endswith(f" {image}")
+    assert f"docker pull {image}" in files[START]
+    env = _env(files)
+    assert (env["APP_TIER"], env["APP_COLOR"], env["APP_VERSION"]) == (tier, color or "blue", version)
+    assert f"platform {tier} {version} ({image})" in files[UNIT]
+
+
+def test_the_worker_follows_the_active_colour(plan):
+    files = _files(_of(plan("dev", "blueGreen.activeColor=green"), TEMPLATE)["worker"])
+    assert _run(files).endswith(f" {HELLO}:2.0")
+    assert _env(files)["APP_COLOR"] == "green"
+
+
+COMPUTE_TYPES = (TEMPLATE, GROUP, POLICY)
+
+
+def _wiring(resource):
+    """What a resource depends on, per input (the engine reports each list in no fixed order)."""
+    return {name: set(urns) for name, urns in resource.property_dependencies.items()}, set(resource.dependencies)
+
+
+def test_a_new_green_release_changes_no_input_of_blues_compute(plan):
+    """Staging a release on the idle colour must leave the live one untouched: same template (no new version, so
+    no instance refresh), same group, same scaling policy, input for input."""
+    before, after = plan("staging"), plan("staging", "blueGreen.releases.green.image=registry.example.com/app:2.1.0")
+    for type_ in COMPUTE_TYPES:
+        old, new = _of(before, type_), _of(after, type_)
+        for key in ("web-blue", "api-blue", "worker"):
+            assert new[key].inputs == old[key].inputs, f"{type_} {key}"
+            assert _wiring(new[key]) == _wiring(old[key]), f"{type_} {key}"
+    for key in ("web-green", "api-green"):
+        assert _run(_files(_of(after, TEMPLATE)[key])).endswith(" registry.example.com/app:2.1.0")
+        assert _of(after, TEMPLATE)[key].inputs["userData"] != _of(before, TEMPLATE)[key].inputs["userData"]
+
+
+def test_the_container_listens_where_the_target_group_checks_and_runs_unprivileged(plan):
+    p = plan("prod")
+    files = _files(_of(p, TEMPLATE)["api-green"])
+    env = _env(files)
+    target_group = p.named("aws:lb/targetGroup:TargetGroup", "api-green").inputs
+    assert env["PORT"] == str(int(target_group["port"])) == "8080"
+    assert target_group["healthCheck"]["path"] == "/health"
+    run = _run(files)
+    for flag in ("--network host", "--user 10001:10001", "--read-only", "--cap-drop ALL", "no-new-privileges"):
+        assert flag in run
+    assert f"--env-file {APP_ENV}" in run
+    unit = files[UNIT]
+    assert f"ExecStart={START}" in unit and "Restart=always" in unit and "Requires=docker.service" in unit
+    script = _script(_of(p, TEMPLATE)["api-green"])
+    assert "dnf install -y docker" in script  # Amazon Linux 2023's own repositories
+    assert "systemctl enable --now docker.service platform-app.service" in script
+
+
+def test_container_logs_go_to_the_tiers_log_group(plan):
+    p = plan("staging")
+    names = p.outputs["aws_app_log_group_names"].value
+    for key, template in _of(p, TEMPLATE).items():
+        run = _run(_files(template))
+        assert "--log-driver awslogs" in run
+        assert f"--log-opt awslogs-group={names[key.split('-')[0]]}" in run
+        assert "--log-opt awslogs-region=us-east-1" in run
 
 
 def test_user_data_tells_the_app_where_its_services_are(plan):
     p = plan("prod")
-    env = dict(
-        line.split("=", 1)
-        for line in re.search(r"<<'ENV'\n(.*?)\nENV\n", _user_data(_of(p, TEMPLATE)["web"]), re.S).group(1).splitlines()
-    )
+    env = _env(_files(_of(p, TEMPLATE)["web-blue"]))
     outputs = p.outputs
     assert env["DATABASE_HOST"] == outputs["aws_database_endpoint"].value
     assert env["DATABASE_PORT"] == "5432"
-    assert env["DATABASE_SECRET_ARN"] == outputs["aws_database_secret_id"].value
+    assert env["DATABASE_USER"] == "platform_admin"
     assert env["REDIS_HOST"] == outputs["aws_cache_endpoint"].value
-    assert env["REDIS_AUTH_SECRET_ARN"] == outputs["aws_cache_secret_id"].value
     assert env["WORKER_QUEUE_URL"] == outputs["aws_worker_queue_id"].value
-    assert env["JWT_SECRET_ARN"].startswith("arn:aws:secretsmanager:us-east-1:")
     assert env["APPCONFIG_APPLICATION_ID"] == outputs["aws_feature_flags_id"].value
-    assert not any(value == "[secret]" for value in env.values())  # references only, never credentials
+    assert (env["DATABASE_POOL_SIZE"], env["TENANT_ISOLATION_LEVEL"], env["METRICS_PORT"]) == ("20", "strict", "9090")
+    assert _env(_files(_of(plan("dev", "app.logLevel=debug"), TEMPLATE)["api-blue"]))["LOG_LEVEL"] == "debug"
+
+
+def test_credentials_are_read_from_secrets_manager_at_start_and_never_written_down(plan):
+    p = plan("prod")
+    outputs = p.outputs
+    for template in _of(p, TEMPLATE).values():
+        files = _files(template)
+        env = _env(files)
+        assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"} & set(env)
+        start = files[START]
+        database = outputs["aws_database_secret_id"].value
+        assert f"DATABASE_PASSWORD=$(secret {database} | jq -r .password)" in start
+        assert f"REDIS_AUTH_TOKEN=$(secret {outputs['aws_cache_secret_id'].value})" in start
+        assert "JWT_SIGNING_KEY=$(secret arn:aws:secretsmanager:us-east-1:" in start
+        assert "aws secretsmanager get-secret-value --region us-east-1" in start
+        assert "-e DATABASE_PASSWORD -e REDIS_AUTH_TOKEN -e JWT_SIGNING_KEY" in _run(files)
+        assert 'DOCKER_CONFIG="$RUNTIME_DIRECTORY"' in start  # registry tokens in the unit's tmpfs only
+        assert "[secret]" not in _script(template)  # no secret value went into the launch template
+
+
+def test_the_agent_scrapes_prometheus_and_turns_the_pool_gauge_into_a_metric_per_group(plan):
+    p = plan("dev")
+    files = _files(_of(p, TEMPLATE)["web-green"])
+    scrape = json.loads(files[PROMETHEUS])
+    assert scrape["global"] == {"scrape_interval": "15s", "scrape_timeout": "10s"}
+    (job,) = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"] == [
+        {"targets": ["127.0.0.1:9090"], "labels": {"AutoScalingGroupName": "platform-dev-web-green"}}
+    ]
+    agent = json.loads(files[AGENT])
+    prometheus = agent["logs"]["metrics_collected"]["prometheus"]
+    assert prometheus["prometheus_config_path"] == PROMETHEUS
+    assert prometheus["log_group_name"] == p.named("aws:cloudwatch/logGroup:LogGroup", "scrape").inputs["name"]
+    emf = prometheus["emf_processor"]
+    assert emf["metric_namespace"] == "Platform/dev"
+    (declaration,) = emf["metric_declaration"]
+    assert declaration["source_labels"] == ["job"] and declaration["label_matcher"] == f"^{job['job_name']}$"
+    assert declaration["dimensions"] == [["AutoScalingGroupName"]]
+    assert declaration["metric_selectors"] == ["^database_pool_connections_in_use$"]
+    metrics = agent["metrics"]
+    assert metrics["append_dimensions"]["AutoScalingGroupName"] == "${aws:AutoScalingGroupName}"
+    assert metrics["metrics_collected"]["mem"]["measurement"] == ["mem_used_percent"]
+    assert metrics["metrics_collected"]["disk"]["measurement"] == ["disk_used_percent"]
+    assert "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + AGENT in _script(
+        _of(p, TEMPLATE)["web-green"]
+    )
+
+
+def test_the_scrape_follows_config(plan):
+    p = plan(
+        "dev",
+        "compute.scrapeIntervalSeconds=5",
+        "compute.metricsPort=9100",
+        "compute.metricsPath=/prom",
+        "blueGreen.rollback.poolInUseMetric=db_pool_busy",
+    )
+    files = _files(_of(p, TEMPLATE)["worker"])
+    scrape = json.loads(files[PROMETHEUS])
+    assert scrape["global"] == {"scrape_interval": "5s", "scrape_timeout": "5s"}  # a timeout within the interval
+    (job,) = scrape["scrape_configs"]
+    assert (job["metrics_path"], job["static_configs"][0]["targets"]) == ("/prom", ["127.0.0.1:9100"])
+    emf = json.loads(files[AGENT])["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
+    assert emf["metric_declaration"][0]["metric_selectors"] == ["^db_pool_busy$"]
+    assert _env(files)["METRICS_PORT"] == "9100"
+
+
+ECR_IMAGE = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/app:2.1.0"
+
+
+def test_images_in_ecr_are_pulled_through_the_instance_role_with_pull_rights_on_their_repository_only(plan):
+    p = plan("dev", f"blueGreen.releases.green.image={ECR_IMAGE}")
+    templates = _of(p, TEMPLATE)
+    login = (
+        "aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin "
+        "210987654321.dkr.ecr.eu-west-1.amazonaws.com"
+    )
+    assert login in _files(templates["web-green"])[START]
+    assert "ecr get-login-password" not in _files(templates["web-blue"])[START]  # any other registry: no login
+    statements = _role_statements(p)
+    assert statements["EcrLogin"] == {
+        "Sid": "EcrLogin",
+        "Effect": "Allow",
+        "Action": "ecr:GetAuthorizationToken",  # has no resource-level permissions
+        "Resource": "*",
+    }
+    pull = statements["EcrPullReleases"]
+    assert pull["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    assert pull["Resource"] == ["arn:aws:ecr:eu-west-1:210987654321:repository/team/app"]
+    assert not {"EcrLogin", "EcrPullReleases"} & set(_role_statements(plan("dev")))
+
+
+def _role_statements(p):
+    role_policy = next(r for r in p.children(COMPONENT) if r.type == "aws:iam/rolePolicy:RolePolicy")
+    return {s["Sid"]: s for s in json.loads(role_policy.inputs["policy"])["Statement"]}
 
 
 def test_instance_role_is_scoped_to_the_apps_resources(plan):
     p = plan("prod")
     role_policy = next(r for r in p.children(COMPONENT) if r.type == "aws:iam/rolePolicy:RolePolicy")
-    statements = {s["Sid"]: s for s in json.loads(role_policy.inputs["policy"])["Statement"]}
+    statements = _role_statements(p)
     secrets = statements["ReadAppSecrets"]
     assert secrets["Action"] == "secretsmanager:GetSecretValue"
     assert len(secrets["Resource"]) == 3
@@ -208,7 +403,7 @@ def test_instance_role_is_scoped_to_the_apps_resources(plan):
     assert flags["Action"] == ["appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration"]
     queue_name = p.named("aws:sqs/queue:Queue", "work").inputs["name"]
     assert statements["ConsumeWorkQueue"]["Resource"] == f"arn:aws:sqs:us-east-1:123456789012:{queue_name}"
-    log_names = p.outputs["aws_app_log_group_names"].value.values()
+    log_names = [*p.outputs["aws_app_log_group_names"].value.values(), "/platform/prod/prometheus"]
     assert sorted(statements["WriteAppLogs"]["Resource"]) == sorted(
         f"arn:aws:logs:us-east-1:123456789012:log-group:{name}:*" for name in log_names
     )

@@ -33,11 +33,29 @@ def test_logs_key_is_scoped_to_this_accounts_log_groups_and_trails(plan):
     assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
         "arn:aws:logs:us-east-1:123456789012:log-group:*"
     )
-    trail = statements["CloudTrailInThisAccount"]
-    assert trail["Condition"]["StringLike"]["kms:EncryptionContext:aws:cloudtrail:arn"] == (
-        "arn:aws:cloudtrail:*:123456789012:trail/*"
-    )
-    assert set(statements) == {"AccountAdministers", "CloudWatchLogsInThisAccount", "CloudTrailInThisAccount"}
+    assert set(statements) == {
+        "AccountAdministers",
+        "CloudWatchLogsInThisAccount",
+        "CloudTrailInThisAccount",
+        "CloudTrailDescribesKey",
+    }
+
+
+def test_cloudtrail_encrypts_for_this_trail_and_describes_the_key_without_a_context(plan):
+    """As CloudTrail's key-policy page asks: DescribeKey carries no encryption context, so a statement conditioned
+    on one never allows it and CreateTrail is refused (InsufficientEncryptionPolicyException)."""
+    p = plan("dev")
+    statements = _statements(p, "logs")
+    trail_name = p.named("aws:cloudtrail/trail:Trail", "audit").inputs["name"]
+    encrypt, describe = statements["CloudTrailInThisAccount"], statements["CloudTrailDescribesKey"]
+    assert encrypt["Principal"] == describe["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == ["kms:GenerateDataKey*"]
+    assert encrypt["Condition"] == {
+        "StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{trail_name}"},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"},
+    }
+    assert describe["Action"] == ["kms:DescribeKey"]
+    assert "Condition" not in describe
 
 
 def test_alerts_key_lets_every_publisher_reach_encrypted_topics(plan):
@@ -66,6 +84,14 @@ def test_data_key_lets_autoscaling_launch_encrypted_volumes(plan):
     assert grant["Action"] == ["kms:CreateGrant"]
     assert grant["Condition"]["Bool"]["kms:GrantIsForAWSResource"] == "true"
     assert "kms:*" not in use["Action"]
+
+
+def test_prod_keys_wait_30_days_before_deletion(plan):
+    """A key scheduled for deletion takes everything it encrypted with it: prod keeps the longest window KMS allows."""
+    assert {k.name: k.inputs["deletionWindowInDays"] for k in plan("prod").of_type(KEY)} == {
+        name: 30 for name in ("data", "logs", "alerts", "dr-data", "dr-logs")
+    }
+    assert {k.inputs["deletionWindowInDays"] for k in plan("dev").of_type(KEY)} == {7}
 
 
 def test_prod_has_protected_dr_region_keys(plan):

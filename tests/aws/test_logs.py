@@ -9,13 +9,13 @@ FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 
 
 @pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("staging", 30), ("prod", 90)])
-def test_one_encrypted_group_per_tier_kept_for_the_app_retention(plan, stack, days):
+def test_one_encrypted_group_per_tier_and_one_for_the_scrape_kept_for_the_app_retention(plan, stack, days):
     p = plan(stack)
     groups = {r.name: r for r in p.children("platform:aws:AppLogs") if r.type == LOG_GROUP}
-    assert set(groups) == {"web", "api", "worker"}
+    assert set(groups) == {"web", "api", "worker", "scrape"}
     logs_key = p.named("aws:kms/key:Key", "logs")
     for tier, group in groups.items():
-        assert group.inputs["name"] == f"/platform/{stack}/{tier}"
+        assert group.inputs["name"] == f"/platform/{stack}/{'prometheus' if tier == 'scrape' else tier}"
         assert group.inputs["retentionInDays"] == days
         assert logs_key.urn in group.property_dependencies["kmsKeyId"]
 

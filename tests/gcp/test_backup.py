@@ -1,4 +1,4 @@
-"""Backups and DR storage: Backup and DR plan for Cloud SQL, config archives, bucket replication."""
+"""Backups and DR storage: Cloud SQL standard backups, the config archive, bucket replication."""
 
 from __future__ import annotations
 
@@ -7,46 +7,51 @@ import pytest
 from tests.conftest import STACKS
 from tests.gcp.support import gcp_plan, named
 
-BACKUPS = "platform:gcp:Backups"
+ARCHIVE = "platform:gcp:ConfigArchive"
 BUCKET = "gcp:storage/bucket:Bucket"
 TRANSFER = "gcp:storage/transferJob:TransferJob"
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 
 
-def test_dev_has_no_backup_plan(plan):
-    p = gcp_plan(plan, "dev")
-    assert not p.of_type(BACKUPS)
-    assert not p.of_type(TRANSFER)
-
-
-@pytest.mark.parametrize(("stack", "rules"), [("staging", {"daily": 30}), ("prod", {"daily": 30, "hourly": 7})])
-def test_database_in_a_backup_and_dr_plan(plan, stack, rules):
+@pytest.mark.parametrize("stack", STACKS)
+def test_database_backups_are_cloud_sql_standard_backups_not_backup_and_dr(plan, stack):
+    """Enhanced backups (Backup and DR) support neither CMEK nor cross-region; standard backups support both."""
     p = gcp_plan(plan, stack)
-    vault = p.named("gcp:backupdisasterrecovery/backupVault:BackupVault", "vault").inputs
-    assert vault["encryptionConfig"]["kmsKeyName"].endswith(f"/cryptoKeys/platform-{stack}-data")
-    assert vault["backupMinimumEnforcedRetentionDuration"] == f"{min(rules.values()) * 86400}s"
-    backup_plan = p.named("gcp:backupdisasterrecovery/backupPlan:BackupPlan", "database").inputs
-    assert backup_plan["resourceType"] == "sqladmin.googleapis.com/Instance"
-    assert {r["ruleId"]: r["backupRetentionDays"] for r in backup_plan["backupRules"]} == rules
-    schedules = {r["ruleId"]: r["standardSchedule"]["recurrenceType"] for r in backup_plan["backupRules"]}
-    assert schedules == {rule: rule.upper() for rule in rules}
-    association = p.named("gcp:backupdisasterrecovery/backupPlanAssociation:BackupPlanAssociation", "database")
-    assert association.property_dependencies["resource"] == [
-        p.named("gcp:sql/databaseInstance:DatabaseInstance", "postgres").urn
-    ]
+    assert not [r for r in p.resources if r.type.startswith("gcp:backupdisasterrecovery/")]
+    assert "backupdr.googleapis.com" not in {s.inputs["service"] for s in p.of_type("gcp:projects/service:Service")}
+    db = p.named(SQL, "postgres")
+    assert db.inputs["encryptionKeyName"].endswith(f"/cryptoKeys/platform-{stack}-data")
+    assert db.inputs["settings"]["backupConfiguration"]["enabled"] is True
+    outputs = {name: o.value for name, o in p.outputs.items()}
+    # The backups live with the instance (`gcloud sql backups list --instance <name>`) where backups are on.
+    assert outputs.get("gcp_backup_vault_name") == (None if stack == "dev" else f"platform-{stack}-postgres")
+
+
+def test_prod_keeps_its_database_backups_in_the_dr_region_for_30_days_with_7_days_of_pitr(plan):
+    backups = gcp_plan(plan, "prod").named(SQL, "postgres").inputs["settings"]["backupConfiguration"]
+    assert backups["location"] == "us-east1"
+    assert backups["backupRetentionSettings"] == {"retainedBackups": 30, "retentionUnit": "COUNT"}
+    assert backups["pointInTimeRecoveryEnabled"] is True and backups["transactionLogRetentionDays"] == 7
+
+
+def test_only_prod_archives_config(plan):
+    for stack in ("dev", "staging"):
+        p = gcp_plan(plan, stack)
+        assert not p.of_type(ARCHIVE) and not named(p, "platform:gcp:ConfigBucket", TRANSFER)
 
 
 def test_prod_archives_config_daily_for_90_days_in_the_dr_region(plan):
     p = gcp_plan(plan, "prod")
-    archive = named(p, BACKUPS, BUCKET)["config-archive"].inputs
+    archive = named(p, ARCHIVE, BUCKET)["config-archive"].inputs
     assert archive["location"] == "US-EAST1"
     assert archive["lifecycleRules"] == [{"action": {"type": "Delete"}, "condition": {"daysSinceNoncurrentTime": 90}}]
     assert archive["versioning"] == {"enabled": True}
-    job = named(p, BACKUPS, TRANSFER)["config-archive"].inputs
+    assert archive["encryption"]["defaultKmsKeyName"].endswith("/cryptoKeys/platform-prod-dr-data")
+    job = named(p, ARCHIVE, TRANSFER)["config-archive"].inputs
     assert job["transferSpec"]["gcsDataSource"]["bucketName"].endswith("-config")
     assert job["transferSpec"]["gcsDataSink"]["bucketName"].endswith("-config-archive")
     assert job["schedule"]["startTimeOfDay"]["hours"] == 3
     assert p.outputs["gcp_dr_backup_vault_name"].value.endswith("-config-archive")
-    assert not named(gcp_plan(plan, "staging"), BACKUPS, BUCKET)  # staging keeps no config archive
 
 
 @pytest.mark.parametrize("stack", STACKS)

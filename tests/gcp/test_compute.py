@@ -10,6 +10,7 @@ from tests.conftest import STACKS
 from tests.gcp.support import gcp_plan, named
 
 COMPUTE = "platform:gcp:Compute"
+TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 GROUPS = {"web-blue", "web-green", "api-blue", "api-green", "worker"}
 
 
@@ -44,13 +45,15 @@ def test_machine_types_per_environment(plan):
         assert templates["api-green"].inputs["machineType"] == api
 
 
-def test_app_settings_reach_the_instances(plan):
+def test_app_settings_and_endpoints_reach_the_container(plan):
     p = gcp_plan(plan, "prod")
-    template = named(p, COMPUTE, "gcp:compute/instanceTemplate:InstanceTemplate")["api-blue"]
+    template = named(p, COMPUTE, TEMPLATE)["api-blue"]
     env = json.loads(template.inputs["metadata"]["platform-env"])
-    assert env["DATABASE_POOL_SIZE"] == "20" and env["TIER"] == "api"
+    assert env["DATABASE_POOL_SIZE"] == "20" and env["DATABASE_TIMEOUT"] == "30000"  # SPEC's names
+    assert (env["PORT"], env["METRICS_PORT"], env["APP_TIER"], env["APP_COLOR"]) == ("8080", "9090", "api", "blue")
     assert env["DATABASE_PORT"] == "5432" and env["REDIS_PORT"] == "6378"
-    assert env["DATABASE_SECRET_ID"].endswith("/secrets/platform-prod-database-password")
+    assert env["DATABASE_HOST"] == p.outputs["gcp_database_endpoint"].value
+    assert env["REDIS_CA_CERT"].startswith("-----BEGIN CERTIFICATE-----")  # Memorystore's server CA, for TLS
     assert env["FEATURE_FLAGS_PARAMETER_ID"].endswith("/parameters/platform-prod-feature-flags")
 
 
@@ -59,13 +62,24 @@ def test_regional_groups_roll_out_and_autoheal(plan, stack):
     p = gcp_plan(plan, stack)
     groups = named(p, COMPUTE, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager")
     assert set(groups) == GROUPS
+    health_check = p.named("gcp:compute/healthCheck:HealthCheck", "app")
+    assert health_check.inputs["httpHealthCheck"] == {"port": 8080, "requestPath": "/health"}
     for name, group in groups.items():
         assert group.inputs["region"] == "us-central1"
         assert group.inputs["namedPorts"] == [{"name": "http", "port": 8080}]
+        # Surge first, nothing taken out of service (percentages apply only to groups of 10 or more).
+        assert group.inputs["updatePolicy"] == {
+            "type": "PROACTIVE",
+            "minimalAction": "REPLACE",
+            "maxSurgeFixed": 3,
+            "maxUnavailableFixed": 0,
+        }
+        if name == "worker":  # serves no traffic: autohealing on an HTTP check would recreate it forever
+            assert "autoHealingPolicies" not in group.inputs
+            continue
+        assert group.inputs["allInstancesConfig"]["labels"]["color"] == name.split("-")[1]
         assert group.inputs["autoHealingPolicies"]["initialDelaySec"] == 120
-        assert group.inputs["updatePolicy"]["maxUnavailablePercent"] == 10  # 90 % stays in service
-        if name != "worker":
-            assert group.inputs["allInstancesConfig"]["labels"]["color"] == name.split("-")[1]
+        assert group.property_dependencies["autoHealingPolicies"] == [health_check.urn]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -101,6 +115,9 @@ def test_worker_queue_is_encrypted_with_a_dead_letter_topic(plan):
     p = gcp_plan(plan, "prod")
     topic = p.named("gcp:pubsub/topic:Topic", "worker")
     assert topic.inputs["kmsKeyName"].endswith("/cryptoKeys/platform-prod-data")
+    # Messages stay in the regional key's region (Pub/Sub may otherwise store them in any region).
+    for any_topic in p.of_type("gcp:pubsub/topic:Topic"):
+        assert any_topic.inputs["messageStoragePolicy"] == {"allowedPersistenceRegions": ["us-central1"]}
     subscription = p.named("gcp:pubsub/subscription:Subscription", "worker")
     assert subscription.inputs["deadLetterPolicy"]["maxDeliveryAttempts"] == 5
     assert subscription.inputs["deadLetterPolicy"]["deadLetterTopic"].endswith(

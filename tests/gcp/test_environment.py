@@ -32,6 +32,7 @@ COMMON = {
     "feature_flags_id",
     "access_role_ids",
     "releases",
+    "rollback_alarm_ids",
 }
 BACKUP = {"backup_vault_name"}
 DR = {"dr_region", "dr_database_endpoint", "dr_database_id", "dr_backup_vault_name", "dr_config_bucket_name"}
@@ -91,17 +92,19 @@ def test_prod_outputs_carry_gcp_values(plan):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_resource_under_the_environment_with_the_explicit_provider(plan, stack):
+def test_every_resource_under_the_environment_with_an_explicit_provider(plan, stack):
     p = gcp_plan(plan, stack)
     (environment,) = p.of_type("platform:gcp:Environment")
-    (provider,) = p.of_type("pulumi:providers:gcp")
-    assert provider.inputs["project"] == "platform-example" and provider.inputs["region"] == "us-central1"
-    assert provider.parent == environment.urn
+    providers = {r.name: r for r in p.of_type("pulumi:providers:gcp")}
+    assert set(providers) == {"gcp", "project"}  # the project's APIs and agents have their own (test_project.py)
+    for provider in providers.values():
+        assert provider.inputs["project"] == "platform-example" and provider.inputs["region"] == "us-central1"
+    assert providers["gcp"].parent == environment.urn
     components = {r.urn for r in p.resources if r.type.startswith("platform:gcp:") and r.parent == environment.urn}
     for r in p.resources:
         if r.type.startswith("gcp:"):
             assert r.parent in components, r.name
-            assert r.provider.startswith(provider.urn), r.name
+            assert any(r.provider.startswith(provider.urn) for provider in providers.values()), r.name
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.gcp.support import gcp_plan, named
 
 ACCESS = "platform:gcp:AccessRoles"
 VERSION = "gcp:parametermanager/regionalParameterVersion:RegionalParameterVersion"
+RANDOM_ID = "random:index/randomId:RandomId"
 
 
 def _cfg(stack: str) -> PlatformConfig:
@@ -26,9 +28,14 @@ def test_flags_are_a_cmek_json_parameter(plan, stack):
     parameter = p.named("gcp:parametermanager/regionalParameter:RegionalParameter", "flags").inputs
     assert parameter["format"] == "JSON" and parameter["location"] == "us-central1"
     assert parameter["kmsKey"].endswith(f"/cryptoKeys/platform-{stack}-data")
-    version = p.named(VERSION, "flags").inputs
-    assert version["parameterData"] == "[secret]"  # the provider treats parameter data as sensitive
-    assert version["parameterVersionId"] == "v-" + hashlib.sha256(flags_document(_cfg(stack)).encode()).hexdigest()[:12]
+    version = p.named(VERSION, "flags")
+    assert version.inputs["parameterData"] == "[secret]"  # the provider treats parameter data as sensitive
+    version_id = p.named(RANDOM_ID, "flags-version")
+    assert version_id.inputs["keepers"] == {
+        "document": hashlib.sha256(flags_document(_cfg(stack)).encode()).hexdigest()
+    }
+    assert version.property_dependencies["parameterVersionId"] == [version_id.urn]
+    assert re.fullmatch(r"v-[0-9a-f]{16}", version.inputs["parameterVersionId"])
 
 
 def test_flags_document_carries_spec_fields_and_rollout():
@@ -42,11 +49,12 @@ def test_flags_document_carries_spec_fields_and_rollout():
     assert document["rollout"] == {"minutes": 30, "growthPercent": 10}
 
 
-def test_a_flag_change_is_a_new_version(plan):
+def test_a_flag_change_is_a_new_version_and_the_old_one_is_kept(plan):
     before = gcp_plan(plan, "dev")
     after = gcp_plan(plan, "dev", "featureFlags.flags.REAL_TIME_ALERTS.rolloutPercentage=25")
     old, new = (p.named(VERSION, "flags").inputs["parameterVersionId"] for p in (before, after))
-    assert old != new
+    assert old != new  # versions are immutable: the change replaces the version resource...
+    assert after.named(VERSION, "flags").retain_on_delete  # ...and the replaced version stays for rollback
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -73,3 +81,19 @@ def test_groups_from_config_are_bound_to_their_role(plan):
     }
     assert bindings["viewer-1"].inputs["role"] == "projects/platform-example/roles/platform_prod_viewer"
     assert not named(gcp_plan(plan, "prod"), ACCESS, "gcp:projects/iAMMember:IAMMember")
+
+
+def test_deployers_may_act_as_the_app_account_only(plan):
+    """Project-wide actAs would let a developer start a VM as any account in the project."""
+    p = gcp_plan(plan, "prod", 'gcp.groupEmails={"developer":["dev@example.com"],"viewer":["v@example.com"]}')
+    roles = named(p, ACCESS, "gcp:projects/iAMCustomRole:IAMCustomRole")
+    assert not any("iam.serviceAccounts.actAs" in r.inputs["permissions"] for r in roles.values())
+    act_as = named(p, ACCESS, "gcp:serviceaccount/iAMMember:IAMMember")
+    assert set(act_as) == {"developer-0-act-as-app"}  # viewers deploy nothing
+    grant = act_as["developer-0-act-as-app"]
+    app = p.named("gcp:serviceaccount/account:Account", "app")
+    assert (grant.inputs["role"], grant.inputs["member"]) == ("roles/iam.serviceAccountUser", "group:dev@example.com")
+    assert grant.property_dependencies["serviceAccountId"] == [app.urn]
+    assert grant.inputs["serviceAccountId"] == (
+        "projects/platform-example/serviceAccounts/platform-prod-app@platform-example.iam.gserviceaccount.com"
+    )

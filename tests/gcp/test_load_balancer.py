@@ -55,6 +55,30 @@ def test_blue_and_green_backends_per_tier(plan, stack):
     assert services["web-blue"].inputs["backends"][0]["maxUtilization"] == 0.7
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_certificate_domain_resolves_to_the_load_balancer(plan, stack):
+    """A Google-managed certificate stays PROVISIONING until its domain points at the load balancer."""
+    p = gcp_plan(plan, stack)
+    record = p.named("gcp:dns/recordSet:RecordSet", "public")
+    address = p.named("gcp:compute/globalAddress:GlobalAddress", "public")
+    assert record.inputs["managedZone"] == "platform-example-com" and record.inputs["project"] == "platform-example"
+    assert (record.inputs["name"], record.inputs["type"]) == ("platform.example.com.", "A")
+    assert record.inputs["rrdatas"] == [p.outputs["gcp_load_balancer_dns_name"].value]
+    assert record.property_dependencies["rrdatas"] == [address.urn]
+    cert = p.named("gcp:compute/managedSslCertificate:ManagedSslCertificate", "tls")
+    assert record.urn in cert.dependencies
+
+
+def test_the_record_goes_to_the_configured_zone(plan):
+    p = gcp_plan(plan, "dev", "gcp.domainName=app.example.org", "gcp.dnsZone=corp-zone", "gcp.dnsProject=dns-hub-123")
+    record = p.named("gcp:dns/recordSet:RecordSet", "public").inputs
+    assert (record["managedZone"], record["project"], record["name"]) == (
+        "corp-zone",
+        "dns-hub-123",
+        "app.example.org.",
+    )
+
+
 def test_all_traffic_on_the_active_colour_by_default(plan):
     url_map = gcp_plan(plan, "prod").named(URL_MAP, "https").inputs
     assert _weights(url_map["defaultRouteAction"]) == {"blue": 100, "green": 0}
@@ -75,3 +99,17 @@ def test_canary_weight_splits_both_routes_like_aws(plan):
     ):
         assert _weights(action) == {"green": 75, "blue": 25}
     assert p.outputs["traffic_weights"].value == {"green": 75, "blue": 25}
+
+
+@pytest.mark.parametrize("canary", [0, 10, 25, 50, 100])
+def test_url_map_weights_follow_every_shift_step(plan, canary):
+    """Green live, blue the canary: each of SPEC's steps (and 0) on every route (blue live: the tests above)."""
+    p = gcp_plan(plan, "dev", "blueGreen.activeColor=green", f"blueGreen.canaryWeight={canary}")
+    url_map = p.named(URL_MAP, "https").inputs
+    (matcher,) = url_map["pathMatchers"]
+    for action in (
+        url_map["defaultRouteAction"],
+        matcher["defaultRouteAction"],
+        matcher["pathRules"][0]["routeAction"],
+    ):
+        assert _weights(action) == {"green": 100 - canary, "blue": canary}

@@ -86,9 +86,43 @@ def test_alert_policies_for_spec_signals_routed_by_severity(plan, stack):
     assert _threshold(policies["database-down"])["comparison"] == "COMPARISON_LT"
     assert _threshold(policies["failed-logins"])["aggregations"][0]["alignmentPeriod"] == "3600s"
     assert "denominatorFilter" in _threshold(policies["error-rate-critical"])
-    (absent,) = policies["worker-instance-down"]["conditions"]
-    assert absent["conditionAbsent"]["duration"] == "60s"
+    assert _threshold(policies["database-down"])["evaluationMissingData"] == "EVALUATION_MISSING_DATA_ACTIVE"
+    assert _threshold(policies["backup-failed"])["duration"] == "0s"  # one failed job is enough
     assert ("database-replica-lag" in policies) == (stack == "prod")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_instance_down_ignores_vms_removed_on_purpose(plan, stack):
+    """Scale-in, template rolls and autohealing remove VMs: no condition may watch for a VM's series vanishing."""
+    p = gcp_plan(plan, stack)
+    policies = _policies(p)
+    assert not any("conditionAbsent" in c for policy in policies.values() for c in policy["conditions"])
+    metric = p.named("gcp:logging/metric:Metric", "backend-unhealthy").inputs
+    assert 'log_id("compute.googleapis.com/healthchecks")' in metric["filter"]
+    assert 'previousHealthState="HEALTHY"' in metric["filter"]  # not a booting VM, not one drained for removal
+    assert 'detailedHealthState=("UNHEALTHY" OR "TIMEOUT")' in metric["filter"]
+    assert metric["labelExtractors"] == {"instance_group": "EXTRACT(resource.labels.instance_group_name)"}
+    for group in ("web-blue", "web-green", "api-blue", "api-green"):
+        down = _threshold(policies[f"{group}-instance-down"])
+        assert f'logging.googleapis.com/user/platform-{stack}-backend-unhealthy"' in down["filter"]
+        assert f'metric.labels.instance_group="platform-{stack}-{group}"' in down["filter"]
+        assert (down["comparison"], down["thresholdValue"], down["duration"]) == ("COMPARISON_GT", 0, "0s")
+        assert down["aggregations"][0]["alignmentPeriod"] == "60s"
+        assert policies[f"{group}-instance-down"]["severity"] == "CRITICAL"
+    worker = _threshold(policies["worker-instance-down"])
+    assert (
+        'instance_group="platform-' + stack + '-worker"' in worker["filter"] and "instance/uptime" in worker["filter"]
+    )
+    assert (worker["comparison"], worker["thresholdValue"]) == ("COMPARISON_LT", 2)  # compute.worker.minSize
+    assert worker["aggregations"][0]["crossSeriesReducer"] == "REDUCE_COUNT"
+    assert worker["evaluationMissingData"] == "EVALUATION_MISSING_DATA_ACTIVE"  # every worker gone still pages
+
+
+def test_instance_down_follows_config(plan):
+    policies = _policies(gcp_plan(plan, "dev", "alarms.downMinutes=3", "compute.worker.minSize=4"))
+    assert _threshold(policies["api-green-instance-down"])["aggregations"][0]["alignmentPeriod"] == "180s"
+    worker = _threshold(policies["worker-instance-down"])
+    assert (worker["thresholdValue"], worker["duration"]) == (4, "180s")
 
 
 def test_replica_lag_alarm_at_five_minutes_in_prod(plan):

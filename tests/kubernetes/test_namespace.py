@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .objects import LIMIT_RANGE, NAMESPACE, ON, QUOTA, spec
+from .objects import LIMIT_RANGE, NAMESPACE, ON, QUOTA, SMALLER_API_MORE_SURGE, spec
 
 TAG_KEYS = {"environment", "service", "owner", "cost-center", "managed-by"}
 
@@ -23,8 +23,9 @@ def test_every_object_is_parented_to_its_component_and_uses_the_provider(plan) -
     components = {r.urn: r for r in p.resources if r.type.startswith("platform:kubernetes:")}
     assert provider.parent == environment.urn
     objects = [r for r in p.resources if r.type.startswith("kubernetes:")]
-    # namespace, quota, limits, config map, secret, 5 policies, 6 x (deployment, HPA, PDB), 2 services
-    assert len(objects) == 30
+    # namespace, quota, limits, service account, config map, secret, 5 policies,
+    # 5 x (deployment, HPA, PDB), 6 services, the HTTPRoute
+    assert len(objects) == 33
     for obj in objects:
         assert components[obj.parent].parent == environment.urn, obj.name
         assert obj.provider.startswith(provider.urn), obj.name
@@ -56,19 +57,22 @@ def test_namespace_per_environment_with_restricted_pod_security(plan) -> None:
     )
 
 
-def test_quota_is_tier_caps_times_max_replicas_times_colours(plan) -> None:
+def test_quota_holds_every_deployment_at_max_replicas_plus_surge(plan) -> None:
     (quota,) = plan("prod", ON).of_type(QUOTA)
-    # (web 1 x 10 + api 2 x 15 + worker 1 x 8) x 2 colours = 96 CPUs; memory 2Gi/4Gi/2Gi likewise.
+    # Per Deployment: maxSize + 25 % surge rounded up, x its caps. web 2 x (10 + 3) x 1 CPU, api 2 x (15 + 4)
+    # x 2 CPUs, the one worker (8 + 2) x 1 CPU = 26 + 76 + 10 = 112 CPUs; memory 2Gi/4Gi/2Gi likewise.
     assert spec(quota)["hard"] == {
-        "requests.cpu": "96",
-        "limits.cpu": "96",
-        "requests.memory": "192Gi",
-        "limits.memory": "192Gi",
-        "pods": "66",
+        "requests.cpu": "112",
+        "limits.cpu": "112",
+        "requests.memory": "224Gi",
+        "limits.memory": "224Gi",
+        "pods": "74",
     }
-    (smaller,) = plan("dev", ON, "compute.api.maxSize=4", "compute.api.memory=3584Mi").of_type(QUOTA)
-    assert spec(smaller)["hard"]["limits.cpu"] == "52"  # (10 + 8 + 8) x 2
-    assert spec(smaller)["hard"]["limits.memory"] == "100Gi"  # (20 + 14 + 16) Gi x 2
+    (smaller,) = plan("dev", ON, *SMALLER_API_MORE_SURGE).of_type(QUOTA)
+    # web 2 x (10 + 5), api 2 x (4 + 2), worker 8 + 4
+    assert spec(smaller)["hard"]["pods"] == "54"
+    assert spec(smaller)["hard"]["limits.cpu"] == "66"  # 30 + 24 + 12
+    assert spec(smaller)["hard"]["limits.memory"] == "126Gi"  # 60 + 42 + 24
     (fixed,) = plan(
         "dev", ON, "kubernetes.quotaCpu=20", "kubernetes.quotaMemory=40Gi", "kubernetes.quotaPods=30"
     ).of_type(QUOTA)

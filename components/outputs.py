@@ -65,7 +65,7 @@ class EnvironmentOutputs:
     feature_flags_id: pulumi.Input[str]
     access_role_ids: Mapping[str, pulumi.Input[str]]
     releases: Mapping[str, Mapping[str, str]]
-    rollback_alarm_ids: Mapping[str, Sequence[pulumi.Input[str]]] | None = None
+    rollback_alarm_ids: Mapping[str, Sequence[pulumi.Input[str]]]
     backup_vault_name: pulumi.Input[str] | None = None
     dr_region: pulumi.Input[str] | None = None
     dr_database_endpoint: pulumi.Input[str] | None = None

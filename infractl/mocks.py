@@ -81,6 +81,14 @@ class RealisticMocks(pulumi.runtime.Mocks):
             tenant = "11111111-1111-1111-1111-111111111111"
             ids = {"tenantId": tenant, "objectId": tenant, "clientId": tenant}
             return {**ids, "subscriptionId": AZURE_SUBSCRIPTION}, []
+        if token == "azure-native:network:getNetworkWatcher":
+            watcher = {key: args.args[key] for key in ("resourceGroupName", "networkWatcherName")}
+            resource_id = _azure_id("azure-native:network:NetworkWatcher", "watcher", watcher)
+            return {"id": resource_id, "name": watcher["networkWatcherName"], "location": region}, []
+        if token == "azure-native:authorization:getResourceManagementPrivateLink":
+            link = {"resourceGroupName": args.args["resourceGroupName"], "rmplName": args.args["rmplName"]}
+            resource_id = _azure_id("azure-native:authorization:ResourceManagementPrivateLink", "link", link)
+            return {"id": resource_id, "name": link["rmplName"], "location": region}, []
         if token == "azure-native:redis:listRedisKeys":
             return {"primaryKey": _digest(token, "primary", length=44), "secondaryKey": _digest(token, length=44)}, []
         if token in _GCP_CALLS:
@@ -275,6 +283,9 @@ _AWS_EXTRAS = {
 # ARM resource provider namespace per azure-native module, and resource types whose ARM name
 # is not the plural of the Pulumi type name.
 _ARM_NAMESPACES = {
+    "alertsmanagement": "AlertsManagement",
+    "cdn": "Cdn",
+    "frontdoor": "Network",
     "appconfiguration": "AppConfiguration",
     "authorization": "Authorization",
     "compute": "Compute",
@@ -299,7 +310,16 @@ _ARM_TYPES = {
     "storage:BlobContainer": "blobServices/default/containers",
     "storage:ManagementPolicy": "managementPolicies",
     "monitor:DiagnosticSetting": "diagnosticSettings",
+    "monitor:AzureMonitorWorkspace": "accounts",
+    "cdn:AFDEndpoint": "afdEndpoints",
+    "cdn:AFDOriginGroup": "originGroups",
+    "cdn:AFDOrigin": "origins",
+    "cdn:AFDCustomDomain": "customDomains",
+    "cdn:SecurityPolicy": "securityPolicies",
+    "frontdoor:Policy": "frontDoorWebApplicationFirewallPolicies",
 }
+# Resource types in another provider namespace than the rest of their module.
+_ARM_TYPE_NAMESPACES = {"monitor:AzureMonitorWorkspace": "Monitor"}
 # Inputs naming the resource itself where they are not ``<type>Name``.
 _ARM_OWN_NAMES = {
     "ConfigurationStore": "configStoreName",
@@ -307,9 +327,23 @@ _ARM_OWN_NAMES = {
     "BackupVault": "vaultName",
     "Server": "serverName",
     "VirtualMachineScaleSet": "vmScaleSetName",
+    "AFDEndpoint": "endpointName",
+    "AFDOriginGroup": "originGroupName",
+    "AFDOrigin": "originName",
+    "AFDCustomDomain": "customDomainName",
+    "PrivateLinkService": "serviceName",
+    "Policy": "policyName",
+    "DataCollectionRuleAssociation": "associationName",
+    "MetricAlert": "ruleName",
+    "ScheduledQueryRule": "ruleName",
+    "PrometheusRuleGroup": "ruleGroupName",
+    "ResourceManagementPrivateLink": "rmplName",
 }
 # Inputs naming the parent a child resource lives under (subnet in VNet, key in vault, ...).
 _ARM_PARENTS = {
+    "profileName": "profiles",
+    "originGroupName": "originGroups",
+    "endpointName": "afdEndpoints",
     "virtualNetworkName": "virtualNetworks",
     "networkWatcherName": "networkWatchers",
     "vaultName": "vaults",
@@ -346,7 +380,8 @@ def _azure_id(typ: str, name: str, inputs: dict) -> str:
         if key != own_key and isinstance(inputs.get(key), str)
     )
     arm_type = _ARM_TYPES.get(f"{module}:{kind}") or _plural(camel)
-    return f"{group}/providers/Microsoft.{_ARM_NAMESPACES.get(module, module)}{path}/{arm_type}/{own}"
+    namespace = _ARM_TYPE_NAMESPACES.get(f"{module}:{kind}") or _ARM_NAMESPACES.get(module, module)
+    return f"{group}/providers/Microsoft.{namespace}{path}/{arm_type}/{own}"
 
 
 def _azure_key(name: str, inputs: dict) -> dict:
@@ -381,6 +416,17 @@ _AZURE_EXTRAS = {
         "endpoint": f"https://{i.get('configStoreName', n)}.azconfig.io"
     },
     "azure-native:operationalinsights:Workspace": lambda n, i: {"customerId": _digest(n, length=32)},
+    "azure-native:monitor:DataCollectionEndpoint": lambda n, i: {
+        "metricsIngestion": {
+            "endpoint": f"https://{i.get('dataCollectionEndpointName', n)}-{_digest(n, length=4)}"
+            f".{i.get('location', 'eastus')}-1.metrics.ingest.monitor.azure.com"
+        },
+        "immutableId": f"dce-{_digest(n, length=32)}",
+    },
+    "azure-native:cdn:AFDEndpoint": lambda n, i: {
+        "hostName": f"{i.get('endpointName', n)}-{_digest(n, length=16)}.z01.azurefd.net"
+    },
+    "azure-native:monitor:DataCollectionRule": lambda n, i: {"immutableId": f"dcr-{_digest(n, length=32)}"},
 }
 
 
@@ -454,6 +500,8 @@ _GCP_SERVICE_AGENTS = {
     "pubsub.googleapis.com": "gcp-sa-pubsub",
     "parametermanager.googleapis.com": "gcp-sa-pm",
     "monitoring.googleapis.com": "gcp-sa-monitoring-notification",
+    "workflows.googleapis.com": "gcp-sa-workflows",
+    "eventarc.googleapis.com": "gcp-sa-eventarc",
 }
 
 
@@ -490,6 +538,8 @@ _GCP_EXTRAS = {
     "gcp:pubsub/subscription:Subscription": _gcp_path("subscriptions", "name"),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _gcp_path("buckets", "bucketId", "location", True),
     "gcp:projects/iAMCustomRole:IAMCustomRole": _gcp_path("roles", "roleId", full_name=True),
+    "gcp:workflows/workflow:Workflow": _gcp_path("workflows", "name", "location"),
+    "gcp:compute/securityPolicy:SecurityPolicy": _gcp_path("securityPolicies", "name", "global"),
     "gcp:parametermanager/regionalParameter:RegionalParameter": _gcp_path(
         "parameters", "parameterId", "location", True
     ),

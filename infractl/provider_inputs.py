@@ -349,6 +349,8 @@ def check_resource(resource: runtime.Resource, result: Result | None = None) -> 
         return []
     result.resources += 1
     args = args_type(resource.type)
+    if args is None and _custom_resource(resource.type):
+        return [Finding(resource.urn, path, problem) for path, problem in _custom_resource_problems(resource)]
     if args is None:
         return [Finding(resource.urn, "", f"no provider SDK declares the type {resource.type}")]
     inputs = resource.inputs
@@ -357,6 +359,27 @@ def check_resource(resource: runtime.Resource, result: Result | None = None) -> 
         inputs = {key: _provider_value(value, expected.properties.get(key)) for key, value in inputs.items()}
     walk = _Walk(resource.type, result)
     return [Finding(resource.urn, path, problem) for path, problem in walk.object(inputs, expected, "")]
+
+
+def _custom_resource(type_token: str) -> bool:
+    """A Kubernetes custom resource (``kubernetes:gateway.networking.k8s.io/v1:HTTPRoute``): an API group
+    with a dot that the SDK does not declare, whose schema lives in the cluster's CRD, not in any SDK."""
+    package, _, rest = type_token.partition(":")
+    group = rest.partition("/")[0]
+    return package == "kubernetes" and "." in group
+
+
+def _custom_resource_problems(resource: runtime.Resource) -> Iterator[tuple[str, str]]:
+    """What the SDK's ``apiextensions.CustomResource`` itself requires: apiVersion and kind naming the type,
+    and metadata as an object. The spec is the CRD's to check."""
+    group_version, kind = resource.type.removeprefix("kubernetes:").rsplit(":", 1)
+    inputs = resource.inputs
+    if inputs.get("apiVersion") != group_version:
+        yield "apiVersion", f"expected {group_version!r}, got {_describe(inputs.get('apiVersion'))}"
+    if inputs.get("kind") != kind:
+        yield "kind", f"expected {kind!r}, got {_describe(inputs.get('kind'))}"
+    if not isinstance(inputs.get("metadata"), dict):
+        yield "metadata", f"expected an object, got {_describe(inputs.get('metadata'))}"
 
 
 def _provider_value(value: Any, expected: Any) -> Any:

@@ -203,3 +203,16 @@ def test_command_reports_findings_and_fails(plan, monkeypatch, capsys, deploymen
     out = capsys.readouterr().out
     assert f"Stack prod: 1 finding(s)\n  {deployment.urn}: spec.selector: missing required input of" in out
     assert "resources, " in out and "enum values checked" in out
+
+
+def test_custom_resources_are_checked_against_what_their_type_names(deployment: runtime.Resource) -> None:
+    """Gateway API and Prometheus Operator kinds have no SDK type: apiVersion, kind and metadata must match."""
+    route_type = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+    inputs = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "r"}}
+    route = dataclasses.replace(deployment, type=route_type, inputs=inputs)
+    assert problems(route) == {}
+    wrong = dataclasses.replace(route, inputs={**inputs, "kind": "HTTPRoutes", "metadata": "r"})
+    assert problems(wrong) == {
+        "kind": "expected 'HTTPRoute', got a string \"HTTPRoutes\"",
+        "metadata": 'expected an object, got a string "r"',
+    }

@@ -6,14 +6,14 @@ role definition assignable only at this resource group, built from capabilities 
 
 - monitor: read the platform's resources, metrics, alerts, autoscale and backup state and the flags.
 - view-logs: query the Log Analytics workspaces, without their shared (ingestion) keys.
-- deploy: roll the scale sets to a new model, scale them, switch gateway pools and autoscale, and
-  change feature flags. Rolling back is the same calls with the previous model or weights.
+- deploy: roll the scale sets to a new model, scale them, move Front Door's origin weights and
+  autoscale, and change feature flags. Rolling back is the same calls with the previous model or weights.
 - manage-access: read, add and remove role assignments in this resource group. Its assignment
   carries an ABAC condition: only the three platform roles, only to users or groups, so an admin
   cannot hand out Owner or any other role, nor escalate to a service principal.
 
-Deploying needs the join/assign actions ARM checks when a scale set or gateway is updated (subnet,
-gateway pool, public IP, the keys identity). A developer can therefore run code as the instances'
+Deploying needs the join/assign actions ARM checks when a scale set is updated (subnet, load-balancer
+pool, the keys identity). A developer can therefore run code as the instances'
 identity, which deploying code implies anyway. Groups come from ``azure.groupObjectIds``; a role
 without a group has no assignment, but its definition exists so the outputs name it. Custom role
 names are unique per Entra tenant: one stack per environment per tenant.
@@ -68,10 +68,9 @@ CAPABILITIES: dict[str, Capability] = {
             "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action",
             "Microsoft.Compute/virtualMachineScaleSets/scale/action",
             "Microsoft.Compute/virtualMachineScaleSets/restart/action",
-            "Microsoft.Network/applicationGateways/write",
-            "Microsoft.Network/applicationGateways/backendAddressPools/join/action",
+            "Microsoft.Cdn/profiles/originGroups/origins/write",
+            "Microsoft.Network/loadBalancers/backendAddressPools/join/action",
             "Microsoft.Network/virtualNetworks/subnets/join/action",
-            "Microsoft.Network/publicIPAddresses/join/action",
             "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
             "Microsoft.Insights/autoscalesettings/write",
         ),

@@ -6,20 +6,21 @@ window, severity) built from ``alarms``. Warning levels go to ``medium`` (operat
 ``low``. Platform metrics become metric alerts on the resource itself:
 
 - per VM scale set: ``Percentage CPU``, ``Available Memory Percentage`` (SPEC's used-memory thresholds as the
-  free share left) and ``VmAvailabilityMetric`` (an instance down). Disk usage has no host metric on Azure (the
-  host sees disk throughput, not the file system), so the disk thresholds would need the Azure Monitor agent
-  inside the instances; they are not alerted on here;
-- Application Gateway: average ``ApplicationGatewayTotalTime`` (metric alerts take no percentiles, so SPEC's
-  latency thresholds apply to the mean) and unhealthy backends;
+  free share left) and ``VmAvailabilityMetric`` (an instance down). Disk usage has no host metric (the host
+  sees disk throughput, not the file system): the Azure Monitor agent's ``% Used Space`` counter
+  (telemetry.py) lands in the app workspace's ``Perf`` table, and a log alert takes the fullest file system;
+- Front Door: average ``TotalLatency`` (metric alerts take no percentiles, so SPEC's latency thresholds apply
+  to the mean) and ``OriginHealthPercentage`` below 100 (an origin failing its probes);
 - PostgreSQL: ``is_db_alive`` (down), ``active_connections``, CPU, memory and storage percent, and in prod the
   DR replica's ``physical_replication_delay_in_seconds``. Metric alerts are global, so the replica's alert in
   the DR region notifies the same action groups without the relay AWS needs;
 - Redis: processor time, used memory and server load.
 
 Ratios and log events become log alerts on the app workspace, over the resource logs the diagnostic settings
-send there (``AzureDiagnostics``): the gateway's 5xx rate, API requests per minute and 401s on the API (the
-failed logins the gateway sees), and PostgreSQL statements over ``database.slowQueryMs``. Each query returns one
-row per event; Azure counts or averages them per window. Failed backup jobs raise the Backup vault's built-in
+send there (``AzureDiagnostics``): Front Door's 5xx rate, API requests per minute and 401s on the API (the
+failed logins the edge sees), and PostgreSQL statements over ``database.slowQueryMs``. Each query returns one
+row per event; Azure counts or averages them per window. The blue-green rollback signals per colour are
+rollback.py's, built and routed here. Failed backup jobs raise the Backup vault's built-in
 Azure Monitor alerts; an alert processing rule sends every alert of the vault to the critical action group.
 """
 
@@ -29,26 +30,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import alertsmanagement, compute, dataprotection, monitor, network, redis
+from pulumi_azure_native import alertsmanagement, compute, dataprotection, monitor, redis
 from pulumi_azure_native import dbforpostgresql as postgresql
 
-from ..config import ConfigError, PlatformConfig, Severity, Threshold
-from .gateway import API_PATHS
+from ..config import Color, ConfigError, PlatformConfig, Severity, Threshold
+from ..config.azure import LOG_WINDOWS_MINUTES, MAX_EVALUATION_PERIODS, METRIC_WINDOWS_MINUTES
+from .frontdoor import API_PATHS, FrontDoor
 from .monitoring import Monitoring
 
 LEVEL_SEVERITY: dict[str, Severity] = {"warning": "medium", "critical": "critical"}
 AZURE_SEVERITY: dict[Severity, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}  # Sev0 .. Sev3
-VMSS, GATEWAY = "Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Network/applicationGateways"
+VMSS, EDGE = "Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Cdn/profiles"
 POSTGRES, REDIS = "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.Cache/redis"
-# The windows (minutes) Azure evaluates: metric alerts take only these; log alerts these "aggregation granularities".
-METRIC_WINDOWS_MINUTES = (1, 5, 15, 30, 60, 360, 720, 1440)
-LOG_WINDOWS_MINUTES = (1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880)
-# A log window Azure has no granularity for is checked as that many 1-minute windows that all breach (at most 6).
-MAX_EVALUATION_PERIODS = 6
+# A log window Azure has no granularity for is checked as that many 1-minute windows that all breach (at most
+# MAX_EVALUATION_PERIODS).
 MAX_LOG_FREQUENCY_MINUTES = 5  # log alerts run at least this often (1-minute windows run every minute)
 MINUTE, HOUR = 1, 60  # minutes: the finest window, and the span of SPEC's per-hour counts
-ACCESS_LOG = 'AzureDiagnostics | where Category == "ApplicationGatewayAccessLog" and _ResourceId =~ "{0}"'
+# Front Door's access log, with the request path, status and time taken (ms) as typed columns.
+ACCESS_LOG = (
+    'AzureDiagnostics | where Category == "FrontDoorAccessLog" and _ResourceId =~ "{0}" '
+    "| extend path = tostring(parse_url(requestUri_s).Path), status = toint(httpStatusCode_s), "
+    "latency_ms = todouble(timeTaken_s) * 1000"
+)
 UNAUTHORIZED = 401
+DISK_USED = 'Perf | where ObjectName == "Logical Disk" and CounterName == "% Used Space" and InstanceName != "_Total"'
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Query:
     window_key: str
     aggregation: str = "Count"
     measure: str | None = None
+    periods: int = 1  # consecutive windows that must breach (callers check Azure's limits)
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,11 @@ class Rule:
     threshold: float
     source: Metric | Query
     below: bool = False
+
+
+def server_errors(access_log: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Each request counts 100 when it failed with a 5xx, so a window's average is the error rate in percent."""
+    return pulumi.Output.concat(access_log, " | extend server_error = iff(status >= 500, 100.0, 0.0)")
 
 
 def levels(
@@ -125,7 +136,7 @@ def metric_window(source: Metric) -> str:
 def log_window(source: Query) -> tuple[int, int]:
     """The window (minutes) and how many consecutive windows must breach."""
     if source.minutes in LOG_WINDOWS_MINUTES:
-        return source.minutes, 1
+        return source.minutes, source.periods
     if source.minutes <= MAX_EVALUATION_PERIODS:
         return MINUTE, source.minutes
     raise ConfigError(
@@ -140,6 +151,7 @@ class Alarms(pulumi.ComponentResource):
     metric_alerts: dict[str, monitor.MetricAlert]
     log_alerts: dict[str, monitor.ScheduledQueryRule]
     backup_routing: alertsmanagement.AlertProcessingRuleByName | None
+    rollback_ids: dict[Color, list[pulumi.Output[str]]]
 
     def __init__(
         self,
@@ -149,13 +161,15 @@ class Alarms(pulumi.ComponentResource):
         location: str,
         monitoring: Monitoring,
         scale_sets: Mapping[str, compute.VirtualMachineScaleSet],
-        gateway: network.ApplicationGateway,
+        front_door: FrontDoor,
         database: postgresql.Server,
         cache: redis.Redis,
         replica: postgresql.Server | None,
         backup_vault: dataprotection.BackupVault | None,
+        rollback: Mapping[Color, list[Rule]],
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``rollback``: per colour, the blue-green rollback rules (rollback.py), built and routed like the rest."""
         super().__init__("platform:azure:Alarms", name, None, opts)
         self._name, self._cfg, self._rg, self._location = name, cfg, resource_group, location
         self._groups = monitoring.action_groups
@@ -163,13 +177,22 @@ class Alarms(pulumi.ComponentResource):
         self._tags = cfg.tags_for("monitoring")
         rules = [
             *self._scale_set_rules(scale_sets),
-            *self._gateway_rules(gateway),
+            *levels(
+                "disk",
+                "instance file system used %",
+                cfg.alarms.disk_percent,
+                Query(DISK_USED, cfg.alarms.sustained_minutes, "sustainedMinutes", "Maximum", "CounterValue"),
+            ),
+            *self._edge_rules(front_door),
             *self._database_rules(database, replica),
             *self._cache_rules(cache),
+            *(rule for rules in rollback.values() for rule in rules),
         ]
         self.metric_alerts = {r.name: self._metric_alert(r, r.source) for r in rules if isinstance(r.source, Metric)}
         self.log_alerts = {r.name: self._log_alert(r, r.source) for r in rules if isinstance(r.source, Query)}
         self.backup_routing = self._backup_routing(backup_vault) if backup_vault is not None else None
+        alerts = {**self.metric_alerts, **self.log_alerts}
+        self.rollback_ids = {color: [alerts[r.name].id for r in rules] for color, rules in rollback.items()}
         self.register_outputs({"alert_count": len(rules)})
 
     # --- the table -----------------------------------------------------------------------------
@@ -194,14 +217,13 @@ class Alarms(pulumi.ComponentResource):
             ]
         return rules
 
-    def _gateway_rules(self, gateway: network.ApplicationGateway) -> list[Rule]:
-        """Latency, unhealthy backends, the 5xx rate (and its paging level), API usage and failed logins."""
-        a = self._cfg.alarms
-        access_log = pulumi.Output.format(ACCESS_LOG, gateway.id)
-        api = " or ".join(f'requestUri_s startswith "{path.rstrip("*")}"' for path in API_PATHS)
+    def _edge_rules(self, front_door: FrontDoor) -> list[Rule]:
+        """Latency, unhealthy origins, the 5xx rate (and its paging level), API usage and failed logins."""
+        a, profile = self._cfg.alarms, front_door.profile
+        access_log = pulumi.Output.format(ACCESS_LOG, profile.id)
+        api = " or ".join(f'path startswith "{path.rstrip("*")}"' for path in API_PATHS)
         api_requests = pulumi.Output.concat(access_log, f" | where {api}")
-        # Each request counts 100 when it failed with a 5xx, so the window's average is the error rate in percent.
-        errors = pulumi.Output.concat(access_log, " | extend server_error = iff(httpStatus_d >= 500, 100.0, 0.0)")
+        errors = server_errors(access_log)
 
         def error_rate(minutes: int, key: str) -> Query:
             return Query(errors, minutes, key, "Average", "server_error")
@@ -209,16 +231,17 @@ class Alarms(pulumi.ComponentResource):
         return [
             *levels(
                 "latency",
-                "gateway response time (ms)",
+                "Front Door total latency (ms)",
                 a.latency_ms,
-                Metric(gateway.id, GATEWAY, "ApplicationGatewayTotalTime", a.sustained_minutes, "sustainedMinutes"),
+                Metric(profile.id, EDGE, "TotalLatency", a.sustained_minutes, "sustainedMinutes"),
             ),
             Rule(
-                "gateway-unhealthy",
-                "gateway: a backend is unhealthy",
+                "origin-unhealthy",
+                "Front Door: an origin fails its health probes",
                 "critical",
-                0,
-                Metric(gateway.id, GATEWAY, "UnhealthyHostCount", a.down_minutes, "downMinutes", "Maximum"),
+                100,
+                Metric(profile.id, EDGE, "OriginHealthPercentage", a.down_minutes, "downMinutes", "Minimum"),
+                below=True,
             ),
             *levels(
                 "error-rate",
@@ -245,7 +268,7 @@ class Alarms(pulumi.ComponentResource):
                 "failed logins (401 on the API) per hour",
                 "high",
                 a.failed_logins_per_hour,
-                Query(pulumi.Output.concat(api_requests, f" | where httpStatus_d == {UNAUTHORIZED}"), HOUR, ""),
+                Query(pulumi.Output.concat(api_requests, f" | where status == {UNAUTHORIZED}"), HOUR, ""),
             ),
         ]
 

@@ -8,9 +8,11 @@ SPEC.md's database backups map onto two Azure mechanisms:
 - hourly restore points and point-in-time recovery (prod: 7 days): the server's own PITR window
   (``database.backupRetentionDays``, continuous WAL backup), so those retentions must fit inside it.
 
-The vault encrypts with the environment's Key Vault key through the shared user-assigned identity (double
-encryption on), keeps deleted recovery points (soft delete) and, with ``backup.vaultLock`` (prod), is immutable
-in its reversible ("Unlocked") state, like AWS Backup's governance mode. Azure Backup takes the server's backups
+The vault encrypts with the ``service-keys`` vault's key (keys.py) through that vault's user-assigned identity
+(double encryption on): Azure accepts only a user-assigned identity when a Backup vault is created with a
+customer-managed key, and does not support that identity against a network-restricted key vault. It keeps
+deleted recovery points (soft delete) and, with ``backup.vaultLock`` (prod), is immutable in its reversible
+("Unlocked") state, like AWS Backup's governance mode. Azure Backup takes the server's backups
 with the vault's system-assigned identity, which gets the PostgreSQL long-term-retention backup role on the server
 and Reader on its resource group.
 
@@ -127,7 +129,10 @@ class Backup(pulumi.ComponentResource):
                 "monitoring_settings": {"azure_monitor_alert_settings": {"alerts_for_all_job_failures": "Enabled"}},
             },
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[keys.key], protect=cfg.database.deletion_protection),
+            # Azure checks the identity's access to the key when the vault is created.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[keys.key, keys.crypto_grant], protect=cfg.database.deletion_protection
+            ),
         )
         self.policy = dataprotection.BackupPolicy(
             f"{name}-policy",

@@ -14,6 +14,8 @@ ROLES = {
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Storage Queue Data Message Processor": "8a0f0c08-91a1-4084-bc3d-661d67233fed",
+    "Storage Queue Data Reader": "19e7f393-937e-4f77-808e-94535e297925",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "App Configuration Data Reader": "516239f1-63e1-4d78-a4de-a74fb236a071",
     "App Configuration Data Owner": "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b",
@@ -30,6 +32,14 @@ def compact(cfg: PlatformConfig, *parts: str, limit: int = 24) -> str:
     base = "".join(("plat", cfg.environment, *parts)).lower()
     suffix = hashlib.sha256(cfg.name(*parts).encode()).hexdigest()[:6]
     return (base[: limit - len(suffix)] + suffix).replace("-", "")
+
+
+def purge_protected_name(cfg: PlatformConfig, *parts: str, limit: int = 24) -> str:
+    """A compact name for a resource whose deleted name stays reserved (Key Vault 90 days, App Configuration 7):
+    ``azure.nameGeneration`` above 1 joins the name, so a stack destroyed and deployed again within the
+    retention takes fresh names instead of colliding with its own soft-deleted, purge-protected resources."""
+    generation = cfg.azure.name_generation
+    return compact(cfg, *parts, *([f"g{generation}"] if generation > 1 else []), limit=limit)
 
 
 def role_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:

@@ -1,8 +1,10 @@
 """The web, api and worker tiers as VM scale sets in the app subnet, scaled by Azure Monitor autoscale.
 
-Web and api run one scale set per colour, each in its colour's gateway backend pool; both colours
-stay at their minimum size, so a rollback only changes the pool the gateway routes to. The worker
-is one scale set draining the Storage Queue.
+Web and api run one scale set per colour, each running its colour's release (``blueGreen.releases``) in
+its colour's pool behind Front Door; a scale set's model holds nothing of the other colour, so changing one
+colour's release rolls only that colour's instances. Both colours stay at their minimum size, so a rollback
+only changes where traffic goes. The worker is one scale set draining the Storage Queue with the active
+colour's release. What an instance runs at boot is boot.py's; what it reports, telemetry.py's.
 
 Uniform orchestration, not Flexible: Flexible is Azure's default for new scale sets, but its
 upgrade policies (Rolling, MaxSurge) are still preview behind feature registration, while
@@ -14,19 +16,20 @@ Instances: SSH keys only (password login off, no public IPs; the NSG admits SSH 
 ``security.sshCidrs``), trusted launch (secure boot, vTPM), OS disks encrypted with the
 customer-managed key through the disk encryption set, and encryption at host so temp disks and
 caches are encrypted too (the subscription needs the ``Microsoft.Compute/EncryptionAtHost``
-feature registered). The user-assigned identity reads secrets and the queue; cloud-init writes
-the app settings and where the services are to ``/etc/platform/app.env``.
+feature registered). The user-assigned identity reads secrets and the queue and publishes metrics.
 
-Scaling, per tier from ``compute`` (SPEC.md): web on host CPU %; api on the gateway's requests per
-minute per healthy host of its own pool (``AvgRequestCountPerHealthyHost`` filtered by
-``BackendSettingsPool``); worker on the queue's ``ApproximateMessageCount``, which autoscale
-compares per instance (the same backlog-per-instance AWS scales on). Each tier scales out above
+Scaling, per tier from ``compute`` (SPEC.md): web on host CPU %; api on the requests per minute Front
+Door sends to its own colour's origin (``OriginRequestCount`` filtered by ``Origin``), divided by its
+instances (requests per target); worker on its queue's length divided by its instances (the
+backlog per instance AWS scales on). Autoscale's built-in ``ApproximateMessageCount`` reads the queue from
+outside our network, which a queue with public access off and shared keys off does not allow; so the
+workers read the length through the queue's private endpoint and publish it as the custom metric
+``platform/QueueLength`` of their scale set (boot.py). Each tier scales out above
 its target and in below ``SCALE_IN_RATIO`` of it, so a scale-in cannot at once undo itself.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Mapping
 from typing import NotRequired, TypedDict
@@ -35,13 +38,16 @@ import pulumi
 from pulumi_azure_native import compute, monitor
 
 from ..config import COLORS, TIERS, Color, PlatformConfig, ScalingTier, Tier
-from .gateway import ROUTED_TIERS, Gateway
+from .boot import QUEUE_METRIC, QUEUE_METRIC_NAMESPACE, cloud_config
+from .common import grant
+from .frontdoor import ROUTED_TIERS, FrontDoor, origin_host
 from .keys import Keys
 from .network import Network
 from .storage import Storage
+from .telemetry import Telemetry
 
 IMAGE_MIN_DISK_GB = 30  # Ubuntu images ship a 30 GB OS disk; Azure refuses a smaller one
-APP_ENV_FILE = "/etc/platform/app.env"
+MONITOR_AGENT_VERSION = "1.0"  # AzureMonitorLinuxAgent 1.x, upgraded automatically
 HEALTH_EXTENSION_VERSION = "2.0"  # ApplicationHealthLinux 2.x reports Healthy / Unhealthy / Unknown
 REPAIR_MIN_GRACE_MINUTES = 10  # automatic repairs accept a grace period of 10 to 90 minutes
 AUTOSCALE_MIN_WINDOW_MINUTES = 5  # autoscale's shortest time window
@@ -58,6 +64,8 @@ class Signal(TypedDict):
     metric_namespace: str
     metric_resource_uri: pulumi.Input[str]
     dimensions: NotRequired[list[monitor.ScaleRuleMetricDimensionArgsDict]]
+    divide_per_instance: NotRequired[bool]
+    statistic: NotRequired[monitor.MetricStatisticType]
 
 
 class Compute(pulumi.ComponentResource):
@@ -72,24 +80,43 @@ class Compute(pulumi.ComponentResource):
         location: str,
         network_: Network,
         keys: Keys,
-        gateway: Gateway,
+        front_door: FrontDoor,
         storage: Storage,
+        telemetry: Telemetry,
+        subscription_id: pulumi.Input[str],
         service_env: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
         """``service_env``: where the services are (hosts, ports, vault, queue), written to every instance."""
         super().__init__("platform:azure:Compute", name, None, opts)
         self._cfg, self._rg, self._location = cfg, resource_group, location
-        self._gateway, self._storage = gateway, storage
+        self._front_door, self._storage = front_door, storage
         groups: list[tuple[Tier, Color | None]] = [
             (tier, color) for tier in TIERS for color in (COLORS if tier in ROUTED_TIERS else (None,))
         ]
         self.scale_sets, self.autoscale_settings = {}, {}
         for tier, color in groups:
             key = f"{tier}-{color}" if color else tier
-            env = {**service_env, "TIER": tier, **({"COLOR": color} if color else {})}
-            custom_data = pulumi.Output.all(**env).apply(lambda resolved: _cloud_init(cfg, resolved))
-            self.scale_sets[key] = self._scale_set(key, tier, color, custom_data, network_, keys)
+            # The worker publishes its queue length as a metric of its own scale set, known by its ARM id.
+            metric_url = (
+                pulumi.Output.concat(
+                    f"https://{location}.monitoring.azure.com/subscriptions/",
+                    subscription_id,
+                    "/resourceGroups/",
+                    resource_group,
+                    f"/providers/Microsoft.Compute/virtualMachineScaleSets/{cfg.name(key)}/metrics",
+                )
+                if cfg.compute.tier(tier).metric == "queue_length"
+                else None
+            )
+            custom_data = _custom_data(cfg, tier, color, service_env, telemetry.remote_write_url, metric_url)
+            vmss = self.scale_sets[key] = self._scale_set(key, tier, color, custom_data, network_, keys)
+            telemetry.collect_from(key, vmss.id, self)
+            if metric_url is not None:
+                grant(
+                    f"{key}-metrics-publisher", vmss.id, keys.identity.principal_id, "Monitoring Metrics Publisher",
+                    subscription_id, self,
+                )  # fmt: skip
             self.autoscale_settings[key] = self._autoscale(key, tier, color)
         self.register_outputs({})
 
@@ -105,16 +132,19 @@ class Compute(pulumi.ComponentResource):
         cfg = self._cfg
         user, image = cfg.azure.admin_username, cfg.azure.vm_image
         warmup_minutes = _minutes(cfg.compute.instance_warmup_seconds)
+        disk_set = keys.disk_encryption_set
+        assert disk_set is not None, "scale sets take the environment's keys, which carry the disk encryption set"
         out_of_service = 100 - cfg.compute.refresh_min_healthy_percent
+        # One unhealthy instance of a small set is a large share (1 of 3 = 34 %): tolerate at least one, so a
+        # rolling upgrade carrying the fix is not aborted by the very instance it is meant to replace.
+        unhealthy = max(out_of_service, math.ceil(100 / cfg.compute.tier(tier).min_size))
         ip_configuration: compute.VirtualMachineScaleSetIPConfigurationArgsDict = {
             "name": "ip",
             "primary": True,
             "subnet": {"id": network_.subnets["app"].id},
         }
         if color:
-            ip_configuration["application_gateway_backend_address_pools"] = [
-                {"id": self._gateway.pool_ids[tier][color]}
-            ]
+            ip_configuration["load_balancer_backend_address_pools"] = [{"id": self._front_door.pool_ids[tier][color]}]
         profile: compute.VirtualMachineScaleSetVMProfileArgsDict = {
             "os_profile": {
                 "computer_name_prefix": tier,
@@ -149,7 +179,7 @@ class Compute(pulumi.ComponentResource):
                     "disk_size_gb": max(cfg.compute.root_volume_gb, IMAGE_MIN_DISK_GB),
                     "managed_disk": {
                         "storage_account_type": "Premium_LRS",
-                        "disk_encryption_set": {"id": keys.disk_encryption_set.id},
+                        "disk_encryption_set": {"id": disk_set.id},
                     },
                 },
             },
@@ -161,6 +191,16 @@ class Compute(pulumi.ComponentResource):
             "extension_profile": {
                 "extensions": [
                     {
+                        "name": "monitor",
+                        "publisher": "Microsoft.Azure.Monitor",
+                        "type": "AzureMonitorLinuxAgent",
+                        "type_handler_version": MONITOR_AGENT_VERSION,
+                        "auto_upgrade_minor_version": True,
+                        "enable_automatic_upgrade": True,
+                        # The agent signs in with the scale set's user-assigned identity.
+                        "settings": {"authentication": {"managedIdentity": _agent_identity(keys)}},
+                    },
+                    {
                         "name": "health",
                         "publisher": "Microsoft.ManagedServices",
                         "type": "ApplicationHealthLinux",
@@ -171,7 +211,7 @@ class Compute(pulumi.ComponentResource):
                             "port": cfg.compute.app_port,
                             "requestPath": cfg.compute.health_path,
                         },
-                    }
+                    },
                 ]
             },
             "diagnostics_profile": {"boot_diagnostics": {"enabled": True}},  # managed storage, no account to expose
@@ -185,7 +225,7 @@ class Compute(pulumi.ComponentResource):
             sku={"name": cfg.azure.vm_sizes[tier], "tier": "Standard", "capacity": cfg.compute.tier(tier).min_size},
             zones=list(cfg.azure.zones),
             zone_balance=len(cfg.azure.zones) > 1,
-            overprovision=False,  # extra instances would briefly join the gateway pool
+            overprovision=False,  # extra instances would briefly join the colour's pool
             identity={
                 "type": compute.ResourceIdentityType.USER_ASSIGNED,
                 "user_assigned_identities": [keys.identity.id],
@@ -194,7 +234,8 @@ class Compute(pulumi.ComponentResource):
                 "mode": compute.UpgradeMode.ROLLING,
                 "rolling_upgrade_policy": {
                     "max_batch_instance_percent": out_of_service,
-                    "max_unhealthy_instance_percent": out_of_service,
+                    "max_unhealthy_instance_percent": unhealthy,
+                    "max_unhealthy_upgraded_instance_percent": unhealthy,
                     "prioritize_unhealthy_instances": True,
                     "pause_time_between_batches": f"PT{cfg.compute.instance_warmup_seconds}S",
                 },
@@ -205,7 +246,8 @@ class Compute(pulumi.ComponentResource):
             },
             virtual_machine_profile=profile,
             tags={**cfg.tags_for(tier), "tier": tier, **({"color": color} if color else {})},
-            opts=pulumi.ResourceOptions(parent=self),
+            # Autoscale owns the instance count after creation; `pulumi up` must not scale back to the minimum.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["sku.capacity"]),
         )
 
     def _autoscale(self, key: str, tier: Tier, color: Color | None) -> monitor.AutoscaleSetting:
@@ -219,7 +261,7 @@ class Compute(pulumi.ComponentResource):
                     **signal,
                     "operator": operator,
                     "threshold": threshold,
-                    "statistic": monitor.MetricStatisticType.AVERAGE,
+                    "statistic": signal.get("statistic", monitor.MetricStatisticType.AVERAGE),
                     "time_aggregation": monitor.TimeAggregationType.AVERAGE,
                     "time_grain": AUTOSCALE_TIME_GRAIN,
                     "time_window": window,
@@ -279,44 +321,51 @@ class Compute(pulumi.ComponentResource):
                 "metric_resource_uri": vmss.id,
             }
         if scaling.metric == "request_count":
-            assert color is not None, "request-count scaling needs the colour's gateway pool"
+            assert color is not None, "request-count scaling needs the colour's origin"
             return {
-                "metric_name": "AvgRequestCountPerHealthyHost",
-                "metric_namespace": "microsoft.network/applicationgateways",
-                "metric_resource_uri": self._gateway.gateway.id,
-                # Dimension values are "<pool>~<backend settings>"; each colour scales on its own pool.
+                "metric_name": "OriginRequestCount",
+                "metric_namespace": "microsoft.cdn/profiles",
+                "metric_resource_uri": self._front_door.profile.id,
+                # Each colour scales on the requests its own origin receives, per minute and per instance.
                 "dimensions": [
-                    {
-                        "dimension_name": "BackendSettingsPool",
-                        "operator": "Equals",
-                        "values": [f"{tier}-{color}~{tier}"],
-                    }
+                    {"dimension_name": "Origin", "operator": "Equals", "values": [origin_host(tier, color)]}
                 ],
+                "statistic": monitor.MetricStatisticType.SUM,
+                "divide_per_instance": True,
             }
-        # Autoscale's storage-queue metric: the queue's id under the account, no namespace, judged per instance.
+        # The queue length the workers publish (boot.py), divided by the instances: the backlog per instance.
         return {
-            "metric_name": "ApproximateMessageCount",
-            "metric_namespace": "",
-            "metric_resource_uri": pulumi.Output.concat(
-                self._storage.accounts["queue"].id, "/services/queue/queues/", self._storage.queue_name
-            ),
+            "metric_name": QUEUE_METRIC,
+            "metric_namespace": QUEUE_METRIC_NAMESPACE,
+            "metric_resource_uri": vmss.id,
+            "divide_per_instance": True,
         }
+
+
+def _custom_data(
+    cfg: PlatformConfig,
+    tier: Tier,
+    color: Color | None,
+    service_env: Mapping[str, pulumi.Input[str]],
+    remote_write_url: pulumi.Output[str],
+    metric_url: pulumi.Output[str] | None,
+) -> pulumi.Output[str]:
+    """The scale set's cloud-config once the service locations it names are known."""
+
+    def render(got: dict) -> str:
+        return cloud_config(cfg, tier, color, got["services"], got["remote_write"], got["queue"])
+
+    resolved = pulumi.Output.all(
+        services=pulumi.Output.all(**service_env), remote_write=remote_write_url, queue=metric_url
+    )
+    return resolved.apply(render)
+
+
+def _agent_identity(keys: Keys) -> dict[str, pulumi.Input[str]]:
+    """How the Azure Monitor agent picks the user-assigned identity it signs in with: by resource id."""
+    return {"identifier-name": "mi_res_id", "identifier-value": keys.identity.id}
 
 
 def _minutes(seconds: int) -> int:
     """Whole minutes, at least one: autoscale and repair durations are set in minutes."""
     return max(math.ceil(seconds / SECONDS_PER_MINUTE), 1)
-
-
-def _cloud_init(cfg: PlatformConfig, service_env: Mapping[str, str]) -> str:
-    """Base64 cloud-config writing the app settings and service locations as an environment file."""
-    env = {**cfg.app.as_env(), **service_env}
-    lines = "\n".join(f"      {name}={value}" for name, value in env.items())
-    document = f"""#cloud-config
-write_files:
-  - path: {APP_ENV_FILE}
-    permissions: "0644"
-    content: |
-{lines}
-"""
-    return base64.b64encode(document.encode()).decode()

@@ -153,8 +153,12 @@ class Database(pulumi.ComponentResource):
                 else {"mode": "Disabled"}
             ),
             **_server_args(cfg, network, keys, geo_backup_keys),
+            # Azure checks both identities' access to their keys (AzureKeyVaultMissingPermissions otherwise).
             opts=pulumi.ResourceOptions(
-                parent=self, protect=db.deletion_protection, additional_secret_outputs=["administratorLoginPassword"]
+                parent=self,
+                protect=db.deletion_protection,
+                additional_secret_outputs=["administratorLoginPassword"],
+                depends_on=[k.crypto_grant for k in (keys, geo_backup_keys) if k],
             ),
         )
         _configure(self, name, cfg, resource_group, self.server)
@@ -198,7 +202,9 @@ class DatabaseReplica(pulumi.ComponentResource):
             create_mode="Replica",
             source_server_resource_id=source.server.id,
             **_server_args(cfg, network, keys),
-            opts=pulumi.ResourceOptions(parent=self, protect=cfg.database.deletion_protection),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=cfg.database.deletion_protection, depends_on=[keys.crypto_grant]
+            ),
         )
         _configure(self, name, cfg, resource_group, self.server)
         self.register_outputs({"endpoint": self.server.fully_qualified_domain_name})

@@ -16,12 +16,14 @@ from .common import client_config
 from .compute import Compute
 from .database import Database, DatabaseReplica
 from .feature_flags import FeatureFlags
-from .gateway import Gateway
+from .frontdoor import FrontDoor
 from .keys import Keys
 from .monitoring import Monitoring
 from .network import Network
+from .rollback import pool_exhausted, rollback_rules
 from .secrets import AppSecrets
 from .storage import Storage
+from .telemetry import Telemetry
 
 
 class AzureEnvironment(pulumi.ComponentResource):
@@ -39,6 +41,8 @@ class AzureEnvironment(pulumi.ComponentResource):
         )  # fmt: skip
         client = client_config(self)
         keys = Keys("keys", cfg, rg.name, az.location, opts=child)
+        # For App Configuration and the Backup vault, which cannot use the closed vault (keys.py).
+        service_keys = Keys("service-keys", cfg, rg.name, az.location, reachable=True, opts=child)
         monitoring = Monitoring("monitoring", cfg, rg.name, az.location, opts=child)
         dr_rg = dr_keys = dr_network = None
         if dr:
@@ -56,6 +60,7 @@ class AzureEnvironment(pulumi.ComponentResource):
             app_ws, opts=child,
         )  # fmt: skip
         keys.serve_secrets(network)
+        storage.serve_queue(network, keys.identity.principal_id, client.subscription_id)
         cache = Cache("cache", cfg, rg.name, az.location, network, storage.persistence_account, opts=child)
         secrets = AppSecrets("secrets", cfg, rg.name, keys, cache.access_key, opts=child)
         if dr_rg:
@@ -73,12 +78,14 @@ class AzureEnvironment(pulumi.ComponentResource):
             else None
         )  # fmt: skip
         backup = (
-            Backup("backup", cfg, rg, az.location, keys, database.server, client.subscription_id, opts=child)
+            Backup("backup", cfg, rg, az.location, service_keys, database.server, client.subscription_id, opts=child)
             if cfg.backup.enabled
             else None
         )
-        gateway = Gateway("gateway", cfg, rg.name, az.location, client.subscription_id, network, keys, opts=child)
-        flags = FeatureFlags("feature-flags", cfg, rg.name, az.location, network, keys, opts=child)
+        front_door = FrontDoor("front-door", cfg, rg.name, az.location, client.subscription_id, network, opts=child)
+        flags = FeatureFlags(
+            "feature-flags", cfg, rg.name, az.location, network, service_keys, keys.identity, opts=child
+        )
         connections: dict[str, pulumi.Input[str]] = {
             "DATABASE_HOST": database.server.fully_qualified_domain_name,
             "DATABASE_PORT": str(cfg.database.port),
@@ -88,8 +95,9 @@ class AzureEnvironment(pulumi.ComponentResource):
             "REDIS_PORT": cache.redis.ssl_port.apply(str),
             "WORKER_QUEUE_URL": f"https://{storage.names['queue']}.queue.core.windows.net/{storage.queue_name}",
         }
+        telemetry = Telemetry("telemetry", cfg, rg.name, az.location, app_ws, keys.identity.principal_id, opts=child)
         compute = Compute(
-            "compute", cfg, rg.name, az.location, network, keys, gateway, storage,
+            "compute", cfg, rg.name, az.location, network, keys, front_door, storage, telemetry, client.subscription_id,
             service_env={
                 **connections,
                 "AZURE_CLIENT_ID": keys.identity.client_id,  # the managed identity the Azure SDKs sign in with
@@ -103,21 +111,25 @@ class AzureEnvironment(pulumi.ComponentResource):
         for what, resource_id in (
             ("database", database.server.id),
             ("cache", cache.redis.id),
-            ("gateway", gateway.gateway.id),
+            ("front-door", front_door.profile.id),
         ):
             monitoring.diagnostics(what, resource_id)
         for what, vault in (("keys", keys), ("dr-keys", dr_keys)):
             if vault:
                 monitoring.diagnostics(what, vault.vault.id, workspace="audit")
-        Alarms(
-            "alarms", cfg, rg.name, az.location, monitoring, compute.scale_sets, gateway.gateway, database.server,
-            cache.redis, replica.server if replica else None, backup.vault if backup else None, opts=child,
+        alarms = Alarms(
+            "alarms", cfg, rg.name, az.location, monitoring, compute.scale_sets, front_door, database.server,
+            cache.redis, replica.server if replica else None, backup.vault if backup else None,
+            rollback_rules(cfg, front_door, compute.scale_sets), opts=child,
         )  # fmt: skip
+        pools = pool_exhausted(
+            alarms, cfg, rg.name, az.location, telemetry.prometheus_workspace, monitoring.action_groups["high"]
+        )
 
         self.outputs = EnvironmentOutputs(
             region=az.location,
             network_id=network.vnet.id,
-            public_subnet_ids=[network.subnets["gateway"].id],
+            public_subnet_ids=[],  # Front Door runs at Microsoft's edge, not in a subnet of ours
             private_subnet_ids=[network.subnets[s].id for s in ("app", "data", "endpoints")],
             database_endpoint=database.server.fully_qualified_domain_name,
             database_port=cfg.database.port,
@@ -126,10 +138,13 @@ class AzureEnvironment(pulumi.ComponentResource):
             cache_endpoint=cache.redis.host_name,
             cache_port=cache.redis.ssl_port,
             cache_secret_id=secrets.secret_ids["redis-access-key"],
-            load_balancer_dns_name=gateway.public_ip.dns_settings.apply(lambda d: (d.fqdn or "") if d else ""),
-            https_listener_id=gateway.https_listener_id,
-            api_listener_rule_id=gateway.api_rule_id,
-            target_group_ids=gateway.pool_ids,
+            load_balancer_dns_name=front_door.endpoint.host_name,
+            https_listener_id=front_door.routes["web"].id,
+            api_listener_rule_id=front_door.routes["api"].id,
+            target_group_ids={
+                tier: {color: origin.id for color, origin in by_color.items()}
+                for tier, by_color in front_door.origins.items()
+            },
             worker_queue_id=storage.queue.id,
             alarm_topic_ids={s: g.id for s, g in monitoring.action_groups.items()},
             kms_key_id=keys.key.id,
@@ -139,6 +154,8 @@ class AzureEnvironment(pulumi.ComponentResource):
             feature_flags_id=flags.store.id,
             access_role_ids={role: definition.id for role, definition in access.roles.items()},
             releases=application.releases_output(cfg),
+            # Per colour: its metric and log alert ids, then its Prometheus rule group's.
+            rollback_alarm_ids={color: [*ids, pools[color].id] for color, ids in alarms.rollback_ids.items()},
             dr_region=az.dr_location if dr else None,
             dr_database_endpoint=replica.server.fully_qualified_domain_name if replica else None,
             dr_database_id=replica.server.id if replica else None,

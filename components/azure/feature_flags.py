@@ -7,14 +7,19 @@ the percentage rolls a flag out gradually, as on AWS and GCP. An empty allowlist
 ``Users`` list, which the targeting schema accepts. App Configuration has no deployment strategy, so
 ``rolloutMinutes``/``rolloutGrowthPercent`` (AWS AppConfig's pacing) have no counterpart here.
 
-The store is Standard (CMK, private endpoints, purge protection), encrypted with the vault's key
-through the keys identity, reachable only through a private endpoint in the endpoints subnet,
-and accepts Entra ID only. Pulumi writes the key-values through ARM in Pass-through mode with
-ARM private link delegation, so the deployer needs App Configuration Data Owner on the store
-(granted here; ``azure.deployerPrincipalType`` says whether it is a service principal or a user) and,
-with public access off, must run through an Azure Resource Manager private link (a tenant-level
-setup outside this program). The VM scale sets read the flags with the
-keys identity they already carry.
+The store is Standard (CMK, private endpoints, purge protection) and accepts Entra ID only. Its key is the
+``service-keys`` vault's (keys.py): App Configuration is not a Key Vault trusted service, so it cannot reach
+a key in the closed vault. It is reachable only through a private endpoint in the endpoints subnet; the
+scale sets read the flags with the identity they carry (App Configuration Data Reader).
+
+Writing the flags: Pulumi writes the key-values through ARM in Pass-through mode, so the deployer needs App
+Configuration Data Owner on the store (granted here; ``azure.deployerPrincipalType`` says whether it is a
+service principal or a user). With public access off, ARM passes data-plane writes on only for callers
+that come through an Azure Resource Manager private link (``privateLinkDelegation: Enabled``): the deploy
+runner must reach ARM through the private link ``azure.armPrivateLink`` names (a tenant-level setup, see
+README). The program looks that private link up, so a missing one stops the preview before anything is
+created instead of every key-value failing with 403. ``azure.writeFeatureFlags: false`` leaves the flags to be
+written from inside the network (``az appconfig feature set``) and creates only the store.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ import json
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import appconfiguration
+from pulumi_azure_native import appconfiguration, authorization, managedidentity
 
 from ..config import FeatureFlag, PlatformConfig
-from .common import client_config, compact, grant
+from .common import client_config, grant, purge_protected_name
 from .keys import Keys
 from .network import Network
 
@@ -68,12 +73,14 @@ class FeatureFlags(pulumi.ComponentResource):
         location: str,
         network_: Network,
         keys: Keys,
+        reader: managedidentity.UserAssignedIdentity,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``keys``: the reachable service keys (the store's CMK); ``reader``: the identity the instances carry."""
         super().__init__("platform:azure:FeatureFlags", name, None, opts)
         tags = cfg.tags_for("feature-flags")
         client = client_config(self)
-        self.store_name = compact(cfg, "flags", limit=50)
+        self.store_name = purge_protected_name(cfg, "flags", limit=50)
         self.store = appconfiguration.ConfigurationStore(
             f"{name}-store",
             resource_group_name=resource_group,
@@ -94,13 +101,15 @@ class FeatureFlags(pulumi.ComponentResource):
             soft_delete_retention_in_days=SOFT_DELETE_DAYS,
             tags=tags,
             # The keys identity must be allowed to wrap with the key before the store can use it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[keys], protect=cfg.database.deletion_protection),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[keys.key, keys.crypto_grant], protect=cfg.database.deletion_protection
+            ),
         )
         network_.private_endpoint(self, name, self.store.id, "configurationStores", "flags", tags)
         grant(
             f"{name}-compute-reader",
             self.store.id,
-            keys.identity.principal_id,
+            reader.principal_id,
             "App Configuration Data Reader",
             client.subscription_id,
             self,
@@ -115,6 +124,17 @@ class FeatureFlags(pulumi.ComponentResource):
             self,
             cfg.azure.deployer_principal_type,
         )
+        self.flags = {}
+        if not cfg.azure.write_feature_flags:
+            self.register_outputs({"store_id": self.store.id})
+            return
+        link = cfg.azure.arm_private_link
+        # The prerequisite, checked: the deployer's way to the store's data plane through ARM.
+        private_link = authorization.get_resource_management_private_link_output(
+            resource_group_name=link["resourceGroup"],
+            rmpl_name=link["name"],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
         self.flags = {
             flag: appconfiguration.KeyValue(
                 f"{name}-{flag}",
@@ -124,7 +144,7 @@ class FeatureFlags(pulumi.ComponentResource):
                 key_value_name=f"{flag_key(flag).replace('/', '~2F')}${cfg.environment}",
                 content_type=FLAG_CONTENT_TYPE,
                 value=json.dumps(flag_value(flag, settings, cfg.name())),
-                tags=tags,
+                tags={**tags, "written-through": private_link.name},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.store, writer]),
             )
             for flag, settings in cfg.feature_flags.flags.items()

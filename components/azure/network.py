@@ -1,18 +1,17 @@
-"""VNet with gateway, app, data (PostgreSQL-delegated) and endpoint subnets, NSGs, private DNS, NAT, flow logs.
+"""VNet with app, data (PostgreSQL-delegated) and endpoint subnets, NSGs, private DNS, NAT, flow logs.
 
-NSGs follow SPEC.md: only the gateway subnet takes traffic from the internet (443, 80 for the
-redirect, plus the GatewayManager ports Application Gateway v2 requires); the app subnet accepts
-the app port from the gateway subnet and itself, SSH only from ``security.sshCidrs`` (none by
-default); PostgreSQL and the private endpoints (Redis on 6380, Key Vault and App Configuration on
-443) accept only the app subnet. Our rules take priorities from 100 up;
-the app, data and endpoints NSGs end with a deny-all at 4096, the last custom priority, because
-Azure's default AllowVnetInBound (65000) would otherwise let the whole VNet in. The gateway NSG has
-no custom deny-all: it would shadow Azure's default AllowAzureLoadBalancerInBound (65001), which
-Application Gateway v2 needs, and Azure's default DenyAllInBound (65500) already refuses the rest of
-the internet.
+NSGs follow SPEC.md: nothing takes traffic from the internet. The internet reaches only Front Door
+(frontdoor.py), which comes in through its Private Link service, whose NAT addresses sit in the endpoints
+subnet: the app subnet accepts the app port from there, from Azure's load-balancer probes and from itself,
+and SSH only from ``security.sshCidrs`` (none by default); PostgreSQL and the private endpoints (Redis on
+6380, Key Vault, App Configuration and the worker queue on 443) accept only the app subnet. Our rules take
+priorities from 100 up; every NSG ends with a deny-all at 4096, the last custom priority, because Azure's
+default AllowVnetInBound (65000) would otherwise let the whole VNet in (and its AllowAzureLoadBalancerInBound
+is shadowed too, hence the explicit probe rule). The first /24 of the address space, once the Application
+Gateway's subnet, stays free so the other subnets keep their addresses.
 
-A network built with ``public=False`` (the DR region, which holds only the database replica) has no
-gateway subnet and no NAT gateway: nothing in it faces or reaches the internet.
+A network built with ``public=False`` (the DR region, which holds only the database replica) has no NAT
+gateway and admits nothing from a load balancer: nothing in it faces or reaches the internet.
 
 VNet flow logs replace NSG flow logs, which Azure stopped creating on 30 June 2025.
 """
@@ -28,7 +27,7 @@ from pulumi_azure_native import network, operationalinsights, privatedns
 from ..config import PlatformConfig
 
 SUBNET_PREFIX = 24
-SUBNETS = ("gateway", "app", "data", "endpoints")
+SUBNETS = {"app": 1, "data": 2, "endpoints": 3}  # the /24 each takes in the address space, in creation order
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
 # The zones Azure's private endpoints resolve through, by the service behind them (App Configuration's
 # privatelink.azconfig.io lives with the store, in feature_flags.py).
@@ -36,14 +35,12 @@ PRIVATE_ZONES = {
     "redis": "privatelink.redis.cache.windows.net",
     "vault": "privatelink.vaultcore.azure.net",
     "flags": "privatelink.azconfig.io",
+    "queue": "privatelink.queue.core.windows.net",
 }
-# Application Gateway v2's infrastructure ports; Azure refuses to deploy the gateway if they are closed.
-GATEWAY_MANAGER_PORTS = "65200-65535"
 REDIS_TLS_PORT = 6380  # Azure Cache for Redis serves TLS only on 6380; the plain 6379 port is turned off
-HTTPS_PORT = "443"  # the gateway's listener, and the data planes of Key Vault and App Configuration
+HTTPS_PORT = "443"  # the data planes of Key Vault, App Configuration and the queue
 FIRST_PRIORITY = 100
 DENY_ALL_PRIORITY = 4096  # the last priority a custom rule may take: evaluated after every allow
-WATCHER_GROUP = "NetworkWatcherRG"  # where Azure creates the region's Network Watcher (NetworkWatcher_<location>)
 FLOW_LOG_MAX_RETENTION_DAYS = 365  # the longest a flow log's retention policy accepts
 
 
@@ -54,7 +51,6 @@ class Allow:
     name: str
     source: str
     ports: str
-    to_any: bool = False  # GatewayManager reaches the gateway's instances, not one subnet prefix
 
 
 class Network(pulumi.ComponentResource):
@@ -82,7 +78,8 @@ class Network(pulumi.ComponentResource):
         super().__init__("platform:azure:Network", name, None, opts)
         self._cfg, self._name, self._group, self._location = cfg, name, resource_group, location
         self._tags = cfg.tags_for("network")
-        blocks = dict(zip(SUBNETS, address_space.subnets(new_prefix=SUBNET_PREFIX), strict=False))
+        all_blocks = list(address_space.subnets(new_prefix=SUBNET_PREFIX))
+        blocks = {subnet: all_blocks[index] for subnet, index in SUBNETS.items()}
         self.vnet = network.VirtualNetwork(
             f"{name}-vnet",
             resource_group_name=resource_group,
@@ -94,7 +91,7 @@ class Network(pulumi.ComponentResource):
         )
         self.nat_gateway = self._nat_gateway() if public else None
         self.security_groups = {
-            subnet: self._security_group(subnet, str(blocks[subnet]), rules, deny_rest=subnet != "gateway")
+            subnet: self._security_group(subnet, str(blocks[subnet]), rules)
             for subnet, rules in _allowed(cfg, {s: str(b) for s, b in blocks.items()}, public).items()
         }
         self.subnets = {}
@@ -117,6 +114,8 @@ class Network(pulumi.ComponentResource):
                 if self.nat_gateway and subnet == "app"
                 else None,
                 private_endpoint_network_policies="Enabled",  # NSG rules apply to the private endpoints too
+                # Front Door's Private Link service takes its NAT addresses from the endpoints subnet.
+                private_link_service_network_policies="Disabled" if subnet == "endpoints" else None,
                 default_outbound_access=False,  # egress only through the NAT gateway
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
             )
@@ -154,9 +153,7 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _security_group(
-        self, subnet: str, prefix: str, allowed: list[Allow], deny_rest: bool
-    ) -> network.NetworkSecurityGroup:
+    def _security_group(self, subnet: str, prefix: str, allowed: list[Allow]) -> network.NetworkSecurityGroup:
         rules = [
             network.SecurityRuleArgs(
                 name=rule.name,
@@ -166,25 +163,24 @@ class Network(pulumi.ComponentResource):
                 protocol="Tcp",
                 source_address_prefix=rule.source,
                 source_port_range="*",
-                destination_address_prefix="*" if rule.to_any else prefix,
+                destination_address_prefix=prefix,
                 destination_port_range=rule.ports,
             )
             for i, rule in enumerate(allowed)
         ]
-        if deny_rest:
-            rules.append(
-                network.SecurityRuleArgs(
-                    name="deny-all-inbound",
-                    priority=DENY_ALL_PRIORITY,
-                    direction="Inbound",
-                    access="Deny",
-                    protocol="*",
-                    source_address_prefix="*",
-                    source_port_range="*",
-                    destination_address_prefix="*",
-                    destination_port_range="*",
-                )
+        rules.append(
+            network.SecurityRuleArgs(
+                name="deny-all-inbound",
+                priority=DENY_ALL_PRIORITY,
+                direction="Inbound",
+                access="Deny",
+                protocol="*",
+                source_address_prefix="*",
+                source_port_range="*",
+                destination_address_prefix="*",
+                destination_port_range="*",
             )
+        )
         return network.NetworkSecurityGroup(
             f"{self._name}-{subnet}-nsg",
             resource_group_name=self._group,
@@ -251,16 +247,40 @@ class Network(pulumi.ComponentResource):
         )
         return zone
 
-    def _flow_log(self, storage_id: pulumi.Input[str], workspace: operationalinsights.Workspace) -> network.FlowLog:
-        """Every flow in the VNet, kept as long as app logs, with traffic analytics in the workspace.
+    def _watcher(self) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
+        """The region's Network Watcher (resource group, name), which holds the flow log.
 
-        The flow log lives in the region's Network Watcher, which Azure creates in NetworkWatcherRG.
+        Azure allows one watcher per region and subscription and creates it as ``NetworkWatcher_<location>`` in
+        ``azure.networkWatcherResourceGroup`` unless the subscription opted out: the lookup makes a missing watcher
+        fail the preview with its name instead of the flow log failing half-way. ``azure.declareNetworkWatcher``
+        declares it here instead, in the environment's resource group (subscriptions without automatic creation).
         """
+        group = self._cfg.azure.network_watcher_resource_group
+        if self._cfg.azure.declare_network_watcher:
+            watcher = network.NetworkWatcher(
+                f"{self._name}-watcher",
+                resource_group_name=self._group,
+                network_watcher_name=f"NetworkWatcher_{self._location}",
+                location=self._location,
+                tags=self._tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            return self._group, watcher.name
+        found = network.get_network_watcher_output(
+            resource_group_name=group,
+            network_watcher_name=f"NetworkWatcher_{self._location}",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return group, found.name
+
+    def _flow_log(self, storage_id: pulumi.Input[str], workspace: operationalinsights.Workspace) -> network.FlowLog:
+        """Every flow in the VNet, kept as long as app logs, with traffic analytics in the workspace."""
         cfg = self._cfg
+        watcher_group, watcher_name = self._watcher()
         return network.FlowLog(
             f"{self._name}-flow-log",
-            resource_group_name=WATCHER_GROUP,
-            network_watcher_name=f"NetworkWatcher_{self._location}",
+            resource_group_name=watcher_group,
+            network_watcher_name=watcher_name,
             flow_log_name=cfg.name(self._name),
             location=self._location,
             target_resource_id=self.vnet.id,
@@ -289,21 +309,20 @@ def _allowed(cfg: PlatformConfig, prefixes: dict[str, str], public: bool) -> dic
     database = [Allow("postgres-from-app", app, str(cfg.database.port))]
     if cfg.database.high_availability:  # the standby replicates from the primary inside the delegated subnet
         database.append(Allow("postgres-replication", prefixes["data"], str(cfg.database.port)))
-    gateway = [
-        Allow("https-from-internet", "Internet", HTTPS_PORT),
-        Allow("http-redirect-from-internet", "Internet", "80"),
-        Allow("gateway-manager", "GatewayManager", GATEWAY_MANAGER_PORTS, to_any=True),
+    front_door = [
+        # Front Door's requests, source-NATed by its Private Link service in the endpoints subnet.
+        Allow("app-from-front-door", prefixes["endpoints"], port),
+        Allow("probes-from-load-balancer", "AzureLoadBalancer", port),
     ]
     return {
-        **({"gateway": gateway} if public else {}),
         "app": [
-            *([Allow("app-from-gateway", prefixes["gateway"], port)] if public else []),
+            *(front_door if public else []),
             Allow("app-from-app", app, port),
             *(Allow(f"ssh-from-private-{i}", str(cidr), "22") for i, cidr in enumerate(cfg.security.ssh_cidrs)),
         ],
         "data": database,
         "endpoints": [
             Allow("redis-from-app", app, str(REDIS_TLS_PORT)),
-            Allow("https-from-app", app, HTTPS_PORT),  # Key Vault and App Configuration
+            Allow("https-from-app", app, HTTPS_PORT),  # Key Vault, App Configuration and the worker queue
         ],
     }

@@ -36,8 +36,9 @@ import pulumi
 from pulumi_azure_native import storage
 
 from ..config import PlatformConfig
-from .common import compact
+from .common import compact, grant
 from .keys import Keys
+from .network import Network
 
 ACCOUNTS = ("config", "queue", "flowlogs")
 PERSISTENCE_ACCOUNT = "redis"  # only while the cache keeps snapshots
@@ -46,6 +47,7 @@ DR_ACCOUNTS = ("config-dr", "flowlogs-dr")
 SHARED_KEY_ACCOUNTS = frozenset({"flowlogs", "flowlogs-dr"})
 # Written by Azure services through the trusted-services exception, which needs public network access enabled.
 TRUSTED_WRITER_ACCOUNTS = frozenset({"flowlogs", "flowlogs-dr", PERSISTENCE_ACCOUNT})
+QUEUE_ROLES = {"processor": "Storage Queue Data Message Processor", "reader": "Storage Queue Data Reader"}
 CONFIG_CONTAINER = "config"
 WORKER_QUEUE = "work"
 GEO_SKU = "Standard_RAGZRS"  # zone-redundant, copied to the paired region, readable there
@@ -98,6 +100,19 @@ class Storage(pulumi.ComponentResource):
         )
         self.register_outputs({})
 
+    def serve_queue(
+        self, network_: Network, principal_id: pulumi.Input[str], subscription_id: pulumi.Input[str]
+    ) -> None:
+        """Let the workers use the queue: a private endpoint in ``network_`` (public access is off) resolved
+        through ``privatelink.queue.core.windows.net``, and, on this queue only, Message Processor (peek,
+        receive, delete) and Reader (the queue's metadata: its approximate length, which the workers publish for
+        autoscale)."""
+        for label, role in QUEUE_ROLES.items():
+            grant(f"{self._name}-queue-{label}", self.queue.id, principal_id, role, subscription_id, self)
+        network_.private_endpoint(
+            self, f"{self._name}-queue", self.accounts["queue"].id, "queue", "queue", self._cfg.tags_for("storage")
+        )
+
     @property
     def dr_config_name(self) -> str | None:
         """The config replica's account in ``azure.drLocation``, when disaster recovery is on."""
@@ -142,7 +157,10 @@ class Storage(pulumi.ComponentResource):
                 },
             },
             tags={**cfg.tags_for("storage"), "purpose": purpose},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[keys.key], protect=cfg.database.deletion_protection),
+            # Azure checks the identity's access to the key when the account is created.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[keys.key, keys.crypto_grant], protect=cfg.database.deletion_protection
+            ),
         )
 
     def _config_container(

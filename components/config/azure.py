@@ -80,6 +80,11 @@ POSTGRES_SKU_PREFIXES = {"Burstable": "Standard_B", "GeneralPurpose": "Standard_
 REDIS_PREMIUM_CAPACITIES = range(1, 6)  # P1-P5; C0-C6 are Basic/Standard
 REDIS_MAX_REPLICAS = {"Basic": 0, "Standard": 1, "Premium": 3}  # replicas per primary each tier can run
 REDIS_RDB_FREQUENCIES_MINUTES = (15, 30, 60, 360, 720, 1440)  # the RDB snapshot intervals Azure accepts
+# The windows (minutes) Azure evaluates: metric alerts take only these; log alerts these "aggregation granularities",
+# at most MAX_EVALUATION_PERIODS of them in a row.
+METRIC_WINDOWS_MINUTES = (1, 5, 15, 30, 60, 360, 720, 1440)
+LOG_WINDOWS_MINUTES = (1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880)
+MAX_EVALUATION_PERIODS = 6
 
 
 class AzureConfig(Model):
@@ -105,18 +110,34 @@ class AzureConfig(Model):
     redis_capacity: int = Field(1, ge=0, le=6)
     redis_version: Literal["6"] = "6"  # the newest Azure Cache for Redis offers; 7.x is Azure Managed Redis only
     redis_rdb_frequency_minutes: int = 1440  # one of REDIS_RDB_FREQUENCIES_MINUTES; SPEC's snapshots are daily
-    gateway_capacity: dict[Literal["min", "max"], int] = {"min": 1, "max": 2}
-    tls_policy: str = Field("AppGwSslPolicy20220101S", pattern=r"^AppGwSslPolicy2022")
+    # Front Door's custom domain, with a certificate Front Door manages (and renews).
     domain_name: str = Field("platform.example.com", pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
-    certificate_secret_id: str = Field(
-        "https://platform-certificates.vault.azure.net/secrets/platform-tls",
-        pattern=r"^https://[a-z0-9-]+\.vault\.azure\.net/secrets/[A-Za-z0-9-]+(/[0-9a-f]{32})?$",
-    )
     key_expiry_days: int = Field(90, ge=KEY_VAULT_MIN_EXPIRY_DAYS, le=3650)  # each key version's lifetime
     key_vault_sku: Literal["standard", "premium"] = "premium"  # premium keeps the keys in HSMs (RSA-HSM)
     group_object_ids: dict[Literal["admin", "developer", "viewer"], Annotated[str, Field(pattern=UUID)]] = {}
     # Who runs `pulumi up` (a CI service principal, or a user): Azure rejects role assignments of the wrong type.
     deployer_principal_type: Literal["ServicePrincipal", "User"] = "ServicePrincipal"
+    # Where the region's Network Watcher lives (Azure creates NetworkWatcher_<location> in NetworkWatcherRG);
+    # declareNetworkWatcher creates it in the environment's resource group instead, for subscriptions that turned
+    # Azure's automatic creation off.
+    network_watcher_resource_group: str = Field("NetworkWatcherRG", pattern=r"^[-\w.()]{1,90}$")
+    declare_network_watcher: bool = False
+    # Key Vault keeps a deleted vault's name 90 days and App Configuration a store's 7, and purge protection
+    # forbids freeing them early: raise this after `pulumi destroy` to deploy the stack again under fresh names.
+    name_generation: int = Field(1, ge=1, le=99)
+    # Feature flags are written through ARM, which reaches the private App Configuration store only for callers
+    # coming through this Resource Management private link (README); false: write them from inside the network.
+    write_feature_flags: bool = True
+    arm_private_link: dict[Literal["resourceGroup", "name"], Annotated[str, Field(pattern=r"^[-\w.()]{1,90}$")]] = {
+        "resourceGroup": "platform-deployers",
+        "name": "platform-arm",
+    }
+    # The Prometheus agent on every instance (boot.py): the upstream image, as distribution packages lack
+    # remote-write's Azure AD authentication.
+    metrics_agent_image: str = Field(
+        "quay.io/prometheus/prometheus:v2.53.0",
+        pattern=r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$",
+    )
 
     _check_location = field_validator("location", "dr_location")(region_validator(AZURE_LOCATIONS, "Azure location"))
 
@@ -153,8 +174,6 @@ class AzureConfig(Model):
             raise ValueError(f"drLocation must differ from location ({self.location})")
         if self.address_space.overlaps(self.dr_address_space):
             raise ValueError(f"drAddressSpace {self.dr_address_space} overlaps addressSpace {self.address_space}")
-        if self.gateway_capacity.get("min", 1) > self.gateway_capacity.get("max", 2):
-            raise ValueError("gatewayCapacity.min must be <= gatewayCapacity.max")
         return self
 
 
@@ -163,6 +182,24 @@ def check_stack(cfg: PlatformConfig) -> None:
     _key_outlives_rotation(cfg)
     _tiers_allow_features(cfg)
     _dr_in_the_paired_region(cfg)
+    _rollback_windows_evaluable(cfg)
+
+
+def _rollback_windows_evaluable(cfg: PlatformConfig) -> None:
+    """The rollback signals are log alerts (window x periods) and metric alerts (one window of both)."""
+    rollback = cfg.blue_green.rollback
+    window, periods = rollback.window_seconds // 60, rollback.evaluation_periods
+    if window not in LOG_WINDOWS_MINUTES or periods > MAX_EVALUATION_PERIODS:
+        raise ValueError(
+            f"blueGreen.rollback.windowSeconds = {rollback.window_seconds} with evaluationPeriods = {periods}: "
+            f"Azure log alerts evaluate windows of {', '.join(map(str, LOG_WINDOWS_MINUTES))} minutes, "
+            f"at most {MAX_EVALUATION_PERIODS} in a row"
+        )
+    if window * periods not in METRIC_WINDOWS_MINUTES:
+        raise ValueError(
+            f"blueGreen.rollback.windowSeconds x evaluationPeriods = {window * periods} minutes: Azure metric "
+            f"alerts evaluate windows of {', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes"
+        )
 
 
 def _key_outlives_rotation(cfg: PlatformConfig) -> None:

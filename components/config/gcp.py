@@ -86,6 +86,12 @@ class GcpConfig(Model):
     group_emails: dict[
         Literal["admin", "developer", "viewer"], list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]]
     ] = {}
+    # Cloud Armor's preconfigured WAF rules (OWASP CRS 3.3): sensitivity = the CRS paranoia level, 1 fewest false
+    # positives. The load balancer logs this fraction of its requests (Cloud Armor's verdicts included).
+    armor_waf_sensitivity: int = Field(1, ge=1, le=4)
+    load_balancer_log_sample_rate: float = Field(1.0, gt=0, le=1)
+    # How often each VM checks Secret Manager for a rotated credential and restarts its container onto it.
+    secret_refresh_minutes: int = Field(5, ge=1, le=60)
 
     _check_region = field_validator("region", "dr_region")(region_validator(GCP_REGIONS, "GCP region"))
 
@@ -116,8 +122,9 @@ class GcpConfig(Model):
 
 
 def check_stack(cfg: PlatformConfig) -> None:
-    """What GCP refuses across sections: Cloud SQL's backup and transaction-log retention."""
+    """What GCP refuses across sections: Cloud SQL's backup and transaction-log retention, Cloud Armor's rate limit."""
     _cloud_sql_retention(cfg)
+    armor_rate_limit(cfg)
 
 
 # Cloud SQL ENTERPRISE keeps transaction logs (point-in-time recovery) for 1-7 days and at most 365 automated backups.
@@ -151,3 +158,22 @@ def _cloud_sql_retention(cfg: PlatformConfig) -> None:
             f"database.backupRetentionDays = {logs} exceeds {source} = {retained}: Cloud SQL keeps transaction "
             f"logs (point-in-time recovery) no longer than it keeps backups; lower the first or raise the second"
         )
+
+
+# Cloud Armor's rate-limit windows (rateLimitThreshold.intervalSec) and its throttle rule's largest count.
+ARMOR_INTERVALS_SECONDS = (10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600)
+ARMOR_MAX_THROTTLE_COUNT = 1_000_000
+
+
+def armor_rate_limit(cfg: PlatformConfig) -> tuple[int, int]:
+    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as Cloud Armor's (count, intervalSec)."""
+    requests, window_ms = cfg.app.rate_limit_requests, cfg.app.rate_limit_window
+    seconds, remainder = divmod(window_ms, 1000)
+    if remainder or seconds not in ARMOR_INTERVALS_SECONDS:
+        allowed = ", ".join(str(s * 1000) for s in ARMOR_INTERVALS_SECONDS)
+        raise ValueError(f"app.rateLimitWindow = {window_ms}: Cloud Armor rate-limits over {allowed} ms only")
+    if requests > ARMOR_MAX_THROTTLE_COUNT:
+        raise ValueError(
+            f"app.rateLimitRequests = {requests}: Cloud Armor throttles at most {ARMOR_MAX_THROTTLE_COUNT} requests"
+        )
+    return requests, seconds

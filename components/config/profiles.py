@@ -28,7 +28,6 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "postgresSku": "Standard_D2ds_v5",
             "postgresTier": "GeneralPurpose",
             "redisSku": "Premium",
-            "gatewayCapacity": {"min": 2, "max": 10},
         },
         "gcp": {
             "machineTypes": {"web": "e2-standard-4", "api": "n2-standard-4", "worker": "e2-standard-4"},

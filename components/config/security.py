@@ -25,6 +25,8 @@ class SecurityConfig(Model):
     certificate_renewal_days: int = Field(90, ge=1, le=397)
     min_tls_version: Literal["1.2", "1.3"] = "1.2"
     role_session_hours: int = Field(1, ge=1, le=12)  # access roles' max session; AWS allows 1-12 h
+    # SPEC.md: credentials rotate automatically at most every 90 days where the cloud offers rotation.
+    secret_rotation_days: int = Field(90, ge=1, le=90)
 
     @field_validator("ssh_cidrs")
     @classmethod

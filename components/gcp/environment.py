@@ -11,6 +11,7 @@ from ..outputs import EnvironmentOutputs, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .alerting import Alerting
+from .armor import EdgeSecurity
 from .backup import ConfigArchive
 from .cache import Cache
 from .compute import Compute
@@ -23,6 +24,7 @@ from .network import POSTGRES_PORT, Network
 from .project import ProjectServices
 from .queue import WorkQueue
 from .rollback import RollbackAlarms
+from .rotation import CredentialRotation
 from .secrets import AppSecrets
 from .storage import ConfigBucket
 
@@ -46,13 +48,14 @@ class GcpEnvironment(pulumi.ComponentResource):
 
         keys = Keys("keys", cfg, agents, opts=child)
         network = Network("network", cfg, opts=child)
-        secrets = AppSecrets("secrets", cfg, keys, opts=child)
+        secrets = AppSecrets("secrets", cfg, keys, agents, opts=child)
         alerting = Alerting("alerting", cfg, keys, agents, opts=child)
         app_logs = AppLogs("logs", cfg, keys, opts=child)
         database = Database("database", cfg, network, keys, password=secrets.database_password, opts=child)
         cache = Cache("cache", cfg, network, keys, secrets, opts=child)
         queue = WorkQueue("queue", cfg, keys, agents, opts=child)
         flags = FeatureFlags("feature-flags", cfg, keys, opts=child)
+        CredentialRotation("rotation", cfg, keys, secrets, database, cache, alerting, opts=child)
         # Where the services are, the same for VMs and pods (pods also get the project from their cluster).
         endpoints: dict[str, pulumi.Input[str]] = {
             "DATABASE_HOST": database.instance.private_ip_address,
@@ -83,7 +86,8 @@ class GcpEnvironment(pulumi.ComponentResource):
             },
             opts=child,
         )
-        load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, compute, opts=child)
+        edge = EdgeSecurity("edge", cfg, opts=child)
+        load_balancer = BlueGreenLoadBalancer("load-balancer", cfg, compute, edge, opts=child)
         config_bucket = ConfigBucket("config", cfg, keys, opts=child)
         archive = (
             ConfigArchive("config-archive", cfg, keys, config_bucket.bucket, opts=child).archive
@@ -92,7 +96,7 @@ class GcpEnvironment(pulumi.ComponentResource):
         )
         Alarms("alarms", cfg, alerting, compute, load_balancer, database, cache, opts=child)
         rollback = RollbackAlarms("rollback", cfg, alerting, compute, load_balancer, opts=child)
-        roles = AccessRoles("access", cfg, network.app_account, opts=child)
+        roles = AccessRoles("access", cfg, network.app_account, app_logs, opts=child)
 
         replica = database.replica
         self.outputs = EnvironmentOutputs(

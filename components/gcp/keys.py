@@ -1,10 +1,11 @@
 """Cloud KMS: key rings per region and the crypto keys every data store encrypts with (CMEK).
 
-The data key encrypts Cloud SQL (and its backups), Memorystore, disks, buckets, secrets, topics and
-parameters; the logs key encrypts the log buckets. A CMEK key must live in its data's region, so
-prod (with DR) has a second ring in the DR region. Each service agent gets encrypt/decrypt on
-the keys it uses, and nothing else. Keys rotate every ``security.keyRotationDays`` (Cloud KMS
-allows down to 1 day, so SPEC.md's 30 days applies as is).
+The data key encrypts Cloud SQL (and its backups), Memorystore, disks, buckets, secrets, topics,
+parameters and the rotation workflow; the logs key encrypts the log buckets. A CMEK key must live
+in its data's region, so prod (with DR) has a second ring in the DR region, with a data and a logs
+key. Each service agent gets encrypt/decrypt on the keys it uses, and nothing else. Keys rotate
+every ``security.keyRotationDays`` (Cloud KMS allows down to 1 day, so SPEC.md's 30 days applies
+as is).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ DATA_KEY_USERS = (
     "secret-manager",
     "pubsub",
     "parameter-manager",
+    "workflows",
 )
 
 
@@ -35,6 +37,7 @@ class Keys(pulumi.ComponentResource):
     data_region_only: gcp.pubsub.TopicMessageStoragePolicyArgsDict
     logs: gcp.kms.CryptoKey
     dr_data: gcp.kms.CryptoKey | None
+    dr_logs: gcp.kms.CryptoKey | None
     grants: list[gcp.kms.CryptoKeyIAMMember]
 
     def __init__(
@@ -57,14 +60,12 @@ class Keys(pulumi.ComponentResource):
         logging_agent = gcp.logging.get_project_cmek_settings_output(
             project=cfg.gcp.project, opts=pulumi.InvokeOutputOptions(parent=self)
         ).service_account_id
-        self.logs = self._key(
-            "logs", self.rings["primary"], {"logging": pulumi.Output.concat("serviceAccount:", logging_agent)}
-        )
-        self.dr_data = (
-            self._key("dr-data", self.rings["dr"], {a: agents.member(a) for a in DATA_KEY_USERS})
-            if "dr" in self.rings
-            else None
-        )
+        logging = {"logging": pulumi.Output.concat("serviceAccount:", logging_agent)}
+        self.logs = self._key("logs", self.rings["primary"], logging)
+        self.dr_data = self.dr_logs = None
+        if "dr" in self.rings:
+            self.dr_data = self._key("dr-data", self.rings["dr"], {a: agents.member(a) for a in DATA_KEY_USERS})
+            self.dr_logs = self._key("dr-logs", self.rings["dr"], logging)
         self.register_outputs({"data_key_id": self.data.id})
 
     def _key(self, name: str, ring: gcp.kms.KeyRing, members: dict[str, pulumi.Output[str]]) -> gcp.kms.CryptoKey:

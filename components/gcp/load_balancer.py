@@ -2,7 +2,8 @@
 
 Each pooled tier has a blue and a green backend service; the URL map splits traffic between
 them by weight (``blueGreen`` config, the same weights as on AWS): the default route serves web,
-``/api/*`` serves api. HTTPS uses a Google-managed certificate (renewed automatically) and an
+``/api/*`` serves api. Every backend service runs behind the Cloud Armor policy (``armor.py``) and logs
+its requests. HTTPS uses a Google-managed certificate (renewed automatically) and an
 SSL policy with TLS 1.2 minimum; port 80 only redirects to HTTPS. The certificate turns ACTIVE
 only once its domain resolves to the load balancer, so the A record goes into the configured
 Cloud DNS zone (``gcp.dnsZone``, as AWS validates through ``aws.hostedZoneId``) before it.
@@ -16,6 +17,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import COLORS, PlatformConfig, Tier
+from .armor import EdgeSecurity
 from .compute import HTTP_PORT_NAME, POOLED_TIERS, Compute
 from .project import gcp_labels
 
@@ -47,8 +49,17 @@ class BlueGreenLoadBalancer(pulumi.ComponentResource):
     http_rule: gcp.compute.GlobalForwardingRule
     api_route_id: pulumi.Output[str]
 
-    def __init__(self, name: str, cfg: PlatformConfig, compute: Compute, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        compute: Compute,
+        edge: EdgeSecurity,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``edge`` holds the Cloud Armor policy every backend service enforces."""
         super().__init__("platform:gcp:BlueGreenLoadBalancer", name, None, opts)
+        self._edge = edge
         child = pulumi.ResourceOptions(parent=self)
         labels = gcp_labels(cfg, "load-balancer")
         self.address = gcp.compute.GlobalAddress("public", name=cfg.name("public"), labels=labels, opts=child)
@@ -136,7 +147,8 @@ class BlueGreenLoadBalancer(pulumi.ComponentResource):
             health_checks=compute.health_check.id,
             connection_draining_timeout_sec=cfg.blue_green.deregistration_delay_seconds,
             backends=[backend],
-            log_config={"enable": True, "sample_rate": 1.0},
+            security_policy=self._edge.policy.self_link,
+            log_config={"enable": True, "sample_rate": cfg.gcp.load_balancer_log_sample_rate},
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -42,6 +42,10 @@ APIS = (
     "storage.googleapis.com",
     "storagetransfer.googleapis.com",
     "dns.googleapis.com",
+    "workflows.googleapis.com",  # credential rotation (rotation.py)
+    "workflowexecutions.googleapis.com",
+    "eventarc.googleapis.com",
+    "eventarcpublishing.googleapis.com",
 )
 
 
@@ -64,6 +68,8 @@ AGENTS = {
     "monitoring-notification": Agent(
         "monitoring.googleapis.com", "gcp-sa-monitoring-notification", True, "roles/monitoring.notificationServiceAgent"
     ),
+    "workflows": Agent("workflows.googleapis.com", "gcp-sa-workflows", True, "roles/workflows.serviceAgent"),
+    "eventarc": Agent("eventarc.googleapis.com", "gcp-sa-eventarc", True, "roles/eventarc.serviceAgent"),
     "compute": Agent("compute.googleapis.com", "compute-system", False),  # made when the Compute API is enabled
 }
 STORAGE_AGENT = "storage"  # made by the first lookup of the project's storage service account

@@ -10,6 +10,9 @@ Google's, once, then writes:
 - ``/usr/local/lib/platform/launch.py`` (``launcher.py``): reads the release, settings and secret
   names from the instance metadata, the credentials from Secret Manager, pulls and runs the image;
 - ``platform-app.service``: runs it, restarts it when it stops;
+- ``platform-secrets.timer``: every ``gcp.secretRefreshMinutes`` (spread over as long again, so the VMs
+  do not restart together) runs ``launch.py check``, which restarts the service when a credential
+  rotated in Secret Manager;
 - the Ops Agent's configuration: the container's log file as the tier's log (``platform-<tier>``,
   which the log sinks route, its JSON lines parsed) and a Prometheus scrape of
   ``compute.metricsPath`` on ``compute.metricsPort`` every ``compute.scrapeIntervalSeconds`` as the
@@ -55,6 +58,34 @@ RestartSec=5
 [Install]
 WantedBy=multi-user.target
 """
+
+
+REFRESH = "platform-secrets"
+
+
+def refresh_units(cfg: PlatformConfig) -> dict[str, str]:
+    """The timer (and the one-shot service it starts) that moves the container onto rotated credentials."""
+    seconds = cfg.gcp.secret_refresh_minutes * 60
+    service = f"""[Unit]
+Description=Restart {UNIT}.service when a credential it started with has rotated in Secret Manager
+After={UNIT}.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/python3 {LAUNCHER_PATH} check
+"""
+    timer = f"""[Unit]
+Description=Check Secret Manager for rotated credentials every {seconds} s
+
+[Timer]
+OnBootSec={seconds}
+OnUnitActiveSec={seconds}
+RandomizedDelaySec={seconds}
+
+[Install]
+WantedBy=timers.target
+"""
+    return {f"{REFRESH}.service": service, f"{REFRESH}.timer": timer}
 
 
 def log_name(tier: Tier) -> str:
@@ -121,9 +152,11 @@ def startup_script(cfg: PlatformConfig, group: str, tier: Tier) -> str:
             _file(LAUNCHER_PATH, LAUNCHER),
             _file(OPS_AGENT_CONFIG, json.dumps(ops_agent_config(cfg, group, tier), indent=2)),
             _file(f"/etc/systemd/system/{UNIT}.service", UNIT_FILE),
+            *(_file(f"/etc/systemd/system/{unit}", content) for unit, content in refresh_units(cfg).items()),
             "systemctl daemon-reload",
             "systemctl restart google-cloud-ops-agent",
             f"systemctl enable docker {UNIT}.service",
+            f"systemctl enable --now {REFRESH}.timer",
             f"systemctl restart {UNIT}.service",
             "",
         ]

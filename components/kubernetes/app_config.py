@@ -1,11 +1,21 @@
-"""Where the application finds the cloud's services: their endpoints in a ConfigMap, their
-credentials in a Secret. (SPEC.md's app settings, ports, tier, colour and version are each
-container's own environment: components/application.py.)
+"""Where the application finds the cloud's services: their endpoints in a ConfigMap, read as
+environment variables; their credentials in a Secret, read as files. (SPEC.md's app settings,
+ports, tier, colour and version are each container's own environment: components/application.py.)
 
-Secret values arrive as Pulumi secrets from the cloud's secret store (never from stack config),
-so they stay encrypted in state and the Secret's data is marked secret in every preview.
-Containers read both only when they start, so ``rollout_hash`` digests what the objects are
-given: put in the pod template, a changed endpoint or credential rolls the pods.
+Secret values arrive as Pulumi secrets from the cloud (never from stack config), so they stay
+encrypted in state and the Secret's data is marked secret in every preview. Pods never see them as
+environment variables (inherited by every child process, printed by crash reporters and
+``/proc/<pid>/environ``): the Secret is a read-only volume at ``CREDENTIALS_DIR``, one file per
+credential, and ``<NAME>_FILE`` tells the application where (the ``_FILE`` convention of the
+official database images), e.g. ``DATABASE_PASSWORD_FILE=/var/run/secrets/platform/database-password``.
+
+What rolls the pods (``rollout_hash``, put in the pod template): the ConfigMap's contents, because
+environment variables are read once, when a container starts. Not the Secret's values: the kubelet
+rewrites a mounted Secret's files in place when the Secret changes (within its sync period, about a
+minute; never for ``subPath`` mounts, so none is used), so a rotated credential reaches running pods
+without a restart, and the application reads the file again when it opens a connection. Rolling every
+Deployment of both colours on each rotation would add nothing but churn. A credential added or removed
+changes the volume's items and the ``_FILE`` variables, so that rolls the pods anyway.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -23,6 +34,12 @@ from .labels import metadata, name_of
 
 CONFIG_MAP_NAME = "app-settings"
 SECRET_NAME = "app-secrets"
+CREDENTIALS_VOLUME = "credentials"
+CREDENTIALS_DIR = "/var/run/secrets/platform"
+# Owner read is all a file needs, but the pods run as a non-root uid and the kubelet writes the files as
+# root: with the pod's fsGroup it grants the group read whatever mode is asked for (kubernetes#57923), so
+# 0440 root:<fsGroup> is the tightest a non-root process can read, and is what the spec says it gets.
+CREDENTIAL_FILE_MODE = 0o440
 
 
 def content_hash(*contents: Mapping[str, Any] | None) -> str:
@@ -31,12 +48,26 @@ def content_hash(*contents: Mapping[str, Any] | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def credential_file(key: str) -> str:
+    """``DATABASE_PASSWORD`` -> ``database-password``: the file's name in ``CREDENTIALS_DIR``."""
+    return key.lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    """What every application container and its pod add to read the ConfigMap and the Secret."""
+
+    env_from: list[k8s.core.v1.EnvFromSourceArgsDict]
+    env: list[k8s.core.v1.EnvVarArgsDict]  # <NAME>_FILE -> the credential's path
+    volume_mounts: list[k8s.core.v1.VolumeMountArgsDict]
+    volumes: list[k8s.core.v1.VolumeArgsDict]
+    rollout_hash: pulumi.Output[str]
+
+
 class AppConfig(pulumi.ComponentResource):
     config_map: k8s.core.v1.ConfigMap
     secret: k8s.core.v1.Secret | None
-    config_map_name: pulumi.Output[str]
-    secret_name: pulumi.Output[str] | None
-    rollout_hash: pulumi.Output[str]
+    containers: ContainerConfig
 
     def __init__(
         self,
@@ -47,7 +78,8 @@ class AppConfig(pulumi.ComponentResource):
         secrets: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``env``/``secrets``: environment variable name -> value; no Secret is made when ``secrets`` is empty."""
+        """``env``: environment variable name -> value; ``secrets``: credential name -> value (no Secret
+        is made when it is empty)."""
         super().__init__("platform:kubernetes:AppConfig", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.config_map = k8s.core.v1.ConfigMap(
@@ -56,7 +88,7 @@ class AppConfig(pulumi.ComponentResource):
             data=dict(env),
             opts=child,
         )
-        self.config_map_name = name_of(self.config_map.metadata)
+        # Not immutable: the kubelet refreshes mounted files only from a Secret that can change in place.
         self.secret = (
             k8s.core.v1.Secret(
                 "secrets",
@@ -68,9 +100,33 @@ class AppConfig(pulumi.ComponentResource):
             if secrets
             else None
         )
-        self.secret_name = name_of(self.secret.metadata) if self.secret else None
-        # What the two objects are given; a one-way digest of generated credentials reveals nothing, so the
-        # annotation need not be secret (a secret annotation would hide the whole pod template's diff).
-        contents = pulumi.Output.all(pulumi.Output.from_input(dict(env)), pulumi.Output.from_input(dict(secrets)))
-        self.rollout_hash = pulumi.Output.unsecret(contents.apply(lambda c: content_hash(*c)))
-        self.register_outputs({"config_map_name": self.config_map_name})
+        # A one-way digest of endpoints reveals nothing, so the annotation need not be secret (a secret
+        # annotation would hide the whole pod template's diff).
+        rollout_hash = pulumi.Output.unsecret(pulumi.Output.from_input(dict(env)).apply(content_hash))
+        self.containers = self._container_config(sorted(secrets), rollout_hash)
+        self.register_outputs({})
+
+    def _container_config(self, keys: list[str], rollout_hash: pulumi.Output[str]) -> ContainerConfig:
+        """Endpoints as environment variables; each credential as a read-only file plus ``<NAME>_FILE``."""
+        env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = [
+            {"config_map_ref": {"name": name_of(self.config_map.metadata)}}
+        ]
+        if self.secret is None:
+            return ContainerConfig(env_from, [], [], [], rollout_hash)
+        return ContainerConfig(
+            env_from=env_from,
+            env=[{"name": f"{key}_FILE", "value": f"{CREDENTIALS_DIR}/{credential_file(key)}"} for key in keys],
+            # The whole directory, never subPath: the kubelet does not refresh subPath mounts.
+            volume_mounts=[{"name": CREDENTIALS_VOLUME, "mount_path": CREDENTIALS_DIR, "read_only": True}],
+            volumes=[
+                {
+                    "name": CREDENTIALS_VOLUME,
+                    "secret": {
+                        "secret_name": name_of(self.secret.metadata),
+                        "default_mode": CREDENTIAL_FILE_MODE,
+                        "items": [{"key": key, "path": credential_file(key)} for key in keys],
+                    },
+                }
+            ],
+            rollout_hash=rollout_hash,
+        )

@@ -46,10 +46,16 @@ class KubernetesEnvironment(pulumi.ComponentResource):
         super().__init__("platform:kubernetes:Environment", cfg.name("kubernetes"), None, opts)
         # An explicit provider: the cluster is whatever config names, never the ambient default
         # context picked up by accident. With neither set it reads $KUBECONFIG / ~/.kube/config.
+        # The provider replaces a changed ConfigMap or Secret by default, and for a fixed name deletes
+        # it first (pods starting in between fail); changed in place instead (pulumi-kubernetes 4.18+,
+        # #2291), the kubelet refreshes the mounted credentials and the rollout hash rolls the pods on a
+        # changed ConfigMap.
         provider = k8s.Provider(
             "kubernetes",
             kubeconfig=cfg.kubernetes.kubeconfig,
             context=cfg.kubernetes.context,
+            enable_config_map_mutable=True,
+            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
@@ -78,11 +84,9 @@ class KubernetesEnvironment(pulumi.ComponentResource):
             cfg,
             workload,
             namespace=namespace.name,
-            config_map=app_config.config_map_name,
-            secret=app_config.secret_name,
+            app_config=app_config.containers,
             service_account=identity.name,
             identity_labels=identity.pod_labels,
-            rollout_hash=app_config.rollout_hash,
             opts=child,
         )
         traffic = Traffic("traffic", cfg, namespace=namespace.name, deployments=workloads.deployments, opts=child)

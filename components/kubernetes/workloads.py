@@ -7,7 +7,9 @@ Deployment on the active colour's release.
 
 Every container gets its environment from components/application.py (SPEC.md's settings, ``PORT``
 = ``compute.appPort``, above 1024 so the non-root process binds it without ``NET_BIND_SERVICE``)
-plus the cloud's endpoints and credentials (app_config.py). web and api are probed over HTTP as
+plus the cloud's endpoints, and its credentials as read-only files (app_config.py). Every container
+runs its colour's release image, which config pins by digest in prod; none is privileged, adds a
+capability or shares the node's namespaces. web and api are probed over HTTP as
 SPEC.md says (liveness ``/live``, readiness ``/ready``). The worker serves no HTTP, so it has no
 HTTP probes (they would restart it forever): Kubernetes restarts it when its process exits, and
 its backlog metric shows a stalled worker.
@@ -27,6 +29,7 @@ import pulumi_kubernetes as k8s
 from .. import application
 from ..config import Color, PlatformConfig, Tier
 from ..outputs import WorkloadSettings
+from .app_config import ContainerConfig
 from .labels import DEPLOYMENTS, SERVED_TIERS, deployment_name, metadata, name_of, pod_labels
 
 RUN_AS_USER = 10001  # any non-root uid; the images must not need root
@@ -43,36 +46,34 @@ class Workloads(pulumi.ComponentResource):
         cfg: PlatformConfig,
         workload: WorkloadSettings,
         namespace: pulumi.Input[str],
-        config_map: pulumi.Input[str],
-        secret: pulumi.Input[str] | None,
+        app_config: ContainerConfig,
         service_account: pulumi.Input[str],
         identity_labels: Mapping[str, str],
-        rollout_hash: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``config_map``/``secret``: what every container also reads its environment from; ``rollout_hash``
-        digests their contents; ``identity_labels``: what the pods carry for the cloud's identity webhook."""
+        """``app_config``: how every container reads the cloud's endpoints and credentials, and what rolls
+        the pods; ``identity_labels``: what the pods carry for the cloud's identity webhook."""
         super().__init__("platform:kubernetes:Workloads", name, None, opts)
         self._cfg, self._workload, self._namespace = cfg, workload, namespace
         self._service_account, self._identity_labels = service_account, identity_labels
-        self._rollout_hash = rollout_hash
-        self._env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map}}]
-        if secret is not None:
-            self._env_from.append({"secret_ref": {"name": secret}})
+        self._app_config = app_config
         self.deployments = {deployment_name(tier, color): self._deployment(tier, color) for tier, color in DEPLOYMENTS}
         self.register_outputs({})
 
     def _container(self, tier: Tier, color: Color | None) -> k8s.core.v1.ContainerArgsDict:
         """The colour's release with its environment; web and api serve HTTP and are probed, the worker not."""
-        cfg, compute = self._cfg, self._cfg.compute
+        cfg, compute, app_config = self._cfg, self._cfg.compute, self._app_config
         resources = {"cpu": compute.tier(tier).cpu, "memory": compute.tier(tier).memory}
+        env: list[k8s.core.v1.EnvVarArgsDict] = [
+            {"name": key, "value": value} for key, value in application.environment(cfg, tier, color).items()
+        ]
         ports: list[k8s.core.v1.ContainerPortArgsDict] = [{"name": "metrics", "container_port": compute.metrics_port}]
         container: k8s.core.v1.ContainerArgsDict = {
             "name": tier,
             "image": application.release(cfg, color).image,
             "ports": ports,
-            "env": [{"name": key, "value": value} for key, value in application.environment(cfg, tier, color).items()],
-            "env_from": self._env_from,
+            "env": [*env, *app_config.env],
+            "env_from": app_config.env_from,
             "resources": {"requests": resources, "limits": resources},
             "security_context": {
                 "run_as_non_root": True,
@@ -80,7 +81,7 @@ class Workloads(pulumi.ComponentResource):
                 "allow_privilege_escalation": False,
                 "capabilities": {"drop": ["ALL"]},
             },
-            "volume_mounts": [{"name": "tmp", "mount_path": WRITABLE_DIR}],
+            "volume_mounts": [{"name": "tmp", "mount_path": WRITABLE_DIR}, *app_config.volume_mounts],
         }
         if tier in SERVED_TIERS:
             ports.insert(0, {"name": "http", "container_port": compute.app_port})
@@ -110,7 +111,7 @@ class Workloads(pulumi.ComponentResource):
                             "prometheus.io/scrape": "true",
                             "prometheus.io/port": str(compute.metrics_port),
                             "prometheus.io/path": compute.metrics_path,
-                            ROLLOUT_HASH: self._rollout_hash,
+                            ROLLOUT_HASH: self._app_config.rollout_hash,
                         },
                     },
                     "spec": {
@@ -120,11 +121,11 @@ class Workloads(pulumi.ComponentResource):
                             "run_as_non_root": True,
                             "run_as_user": RUN_AS_USER,
                             "run_as_group": RUN_AS_USER,
-                            "fs_group": RUN_AS_USER,
+                            "fs_group": RUN_AS_USER,  # the group that may read the credential files (app_config.py)
                             "seccomp_profile": {"type": "RuntimeDefault"},
                         },
                         "containers": [self._container(tier, color)],
-                        "volumes": [{"name": "tmp", "empty_dir": {}}],
+                        "volumes": [{"name": "tmp", "empty_dir": {}}, *self._app_config.volumes],
                     },
                 },
             },

@@ -115,10 +115,17 @@ def number(value: Any) -> float | None:
 _ISO_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
 
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)s")
+
+
 def days(value: Any) -> float | None:
-    """A period in days: a number, or an ISO 8601 duration as Azure writes them (``P30D``, ``P4W``, ``P1Y``)."""
+    """A period in days: a number, an ISO 8601 duration as Azure writes them (``P30D``, ``P4W``, ``P1Y``), or a
+    protobuf duration in seconds as GCP writes them (``2592000s``)."""
     if number(value) is not None:
         return number(value)
+    protobuf = _SECONDS.fullmatch(str(value or ""))
+    if protobuf:
+        return float(protobuf[1]) / 86400
     found = _ISO_DURATION.fullmatch(str(value or "").upper())
     if not found or not any(found.groups()):
         return None
@@ -189,6 +196,13 @@ ARM_IDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("applicationGatewayName",),
     ),
     "azure-native:redis:Redis": ("Microsoft.Cache/redis/{}", ("name",)),
+    "azure-native:network:WebApplicationFirewallPolicy": (
+        "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/{}",
+        ("policyName",),
+    ),
+    "azure-native:frontdoor:Policy": ("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies/{}", ("policyName",)),
+    "azure-native:cdn:Profile": ("Microsoft.Cdn/profiles/{}", ("profileName",)),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults/{}", ("vaultName",)),
 }
 
 

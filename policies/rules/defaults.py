@@ -15,6 +15,8 @@ SSH_ALLOWED_CIDR = "10.0.0.0/8"
 SSH_PORT = 22
 PUBLIC_PORTS = (80, 443)  # the internet reaches only the load balancer, on 80 (redirect) and 443
 KEY_ROTATION_DAYS = 30
+SECRET_ROTATION_DAYS = 90  # SPEC.md: credentials rotate automatically at most every 90 days
+PGAUDIT_LOG_CLASSES = ("ddl", "role")  # SPEC.md: databases audit DDL and role changes
 MIN_TLS_VERSION = "1.2"
 TLS13_POLICY_PREFIX = "ELBSecurityPolicy-TLS13-"
 # Application Gateway's predefined policies that offer TLS 1.3 with a TLS 1.2 minimum (v2 SKUs).
@@ -106,6 +108,7 @@ ENVIRONMENTS: dict[str, dict[str, Any]] = {
         "minCacheSnapshotDays": 7,
         "minAppRetentionDays": 90,
         "minAuditRetentionDays": 365,
+        "secretRotationDays": SECRET_ROTATION_DAYS,  # prod only: secret rotation is disabled elsewhere
     },
 }
 PITR_DAYS = 7  # prod: point-in-time recovery window (backup.continuousRetentionDays)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from . import defaults
 from .base import (
@@ -20,10 +20,14 @@ from .base import (
     items,
     number,
     resource_rule,
+    stack_rule,
     strings,
     text,
     truthy,
+    unmet,
+    values,
 )
+from .links import known, names, of_types, report_each
 
 # Per resource type, what makes its data encrypted with a key the platform manages.
 AT_REST: dict[str, list[Requirement]] = {
@@ -31,6 +35,10 @@ AT_REST: dict[str, list[Requirement]] = {
     "aws:rds/cluster:Cluster": [("storageEncrypted", True), ("kmsKeyId", MUST_BE_SET)],
     "aws:elasticache/replicationGroup:ReplicationGroup": [("atRestEncryptionEnabled", True), ("kmsKeyId", MUST_BE_SET)],
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": [
+        ("rules.*.applyServerSideEncryptionByDefault.sseAlgorithm", ("aws:kms", "aws:kms:dsse")),
+        ("rules.*.applyServerSideEncryptionByDefault.kmsMasterKeyId", MUST_BE_SET),
+    ],
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": [
         ("rules.*.applyServerSideEncryptionByDefault.sseAlgorithm", ("aws:kms", "aws:kms:dsse")),
         ("rules.*.applyServerSideEncryptionByDefault.kmsMasterKeyId", MUST_BE_SET),
     ],
@@ -88,16 +96,90 @@ AT_REST: dict[str, list[Requirement]] = {
 }
 
 
-@resource_rule(
+S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+S3_ENCRYPTION = tuple(t for t in AT_REST if t.startswith("aws:s3/bucketServerSideEncryptionConfiguration"))
+S3_INLINE: list[Requirement] = [
+    (f"serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault.{key}", expected)
+    for key, expected in (("sseAlgorithm", ("aws:kms", "aws:kms:dsse")), ("kmsMasterKeyId", MUST_BE_SET))
+]
+ELB_TYPES = (
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:alb/loadBalancer:LoadBalancer",
+    "aws:elb/loadBalancer:LoadBalancer",
+)
+SSE_S3 = "AES256"
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """What the encryption rule needs to know about a stack's S3 buckets."""
+
+    encryption: list[PolicyResource]  # bucket encryption configurations
+    elb_logs: set[str]  # URNs and names of the buckets load balancers write access logs to
+
+    @classmethod
+    def of(cls, resources: Sequence[PolicyResource]) -> Buckets:
+        balancers = of_types(resources, ELB_TYPES)
+        logs = {d.urn for lb in balancers for d in lb.property_dependencies.get("accessLogs", [])}
+        logs |= {str(known(lb.props, "accessLogs.bucket")) for lb in balancers if known(lb.props, "accessLogs.bucket")}
+        return cls(of_types(resources, S3_ENCRYPTION), logs)
+
+    def for_elb_logs(self, resource: PolicyResource) -> bool:
+        """Whether a bucket, or the bucket an encryption configuration names, receives ELB access logs."""
+        refs = {resource.urn} if resource.resource_type in S3_BUCKETS else set()
+        refs |= {d.urn for d in resource.property_dependencies.get("bucket", [])}
+        name = known(resource.props, "bucket")
+        return bool((refs | ({name} if isinstance(name, str) else set())) & self.elb_logs)
+
+    def configured(self, bucket: PolicyResource) -> bool:
+        name = known(bucket.props, "bucket")
+        return any(names(config, "bucket", bucket, name) for config in self.encryption)
+
+
+def _sse_s3_only(resource: PolicyResource) -> bool:
+    """Whether a bucket or its encryption configuration asks for SSE-S3 and nothing else."""
+    paths = ("rules.*", "serverSideEncryptionConfiguration.rule")
+    found = [
+        a for path in paths for a in values(resource.props, f"{path}.applyServerSideEncryptionByDefault.sseAlgorithm")
+    ]
+    algorithms = [a for a in found if a is not None]
+    return bool(algorithms) and all(a == SSE_S3 for a in algorithms)
+
+
+def _cmk_problems(resource: PolicyResource, buckets: Buckets) -> list[str]:
+    """What keeps a resource's data off a customer-managed key, with the one documented exception: ELB writes
+    access logs only to a bucket encrypted with S3-managed keys (SSE-S3), so the bucket a load balancer logs to
+    may use SSE-S3, and nothing else: no other algorithm, no other bucket."""
+    if resource.resource_type not in S3_BUCKETS:
+        problems = unmet(resource.props, AT_REST[resource.resource_type])
+    elif dig(resource.props, "serverSideEncryptionConfiguration.rule"):
+        problems = unmet(resource.props, S3_INLINE)
+    elif not buckets.configured(resource) and not buckets.for_elb_logs(resource):
+        problems = ["no server-side encryption configuration names it, so S3 uses S3-managed keys"]
+    else:
+        problems = []
+    return [] if problems and buckets.for_elb_logs(resource) and _sse_s3_only(resource) else problems
+
+
+@stack_rule(
     name="encryption-at-rest-cmk",
-    description="Data at rest is encrypted with a customer-managed key (SPEC.md: Security).",
+    description="Data at rest is encrypted with a customer-managed key (SPEC.md: Security); the one exception is "
+    "the bucket a load balancer writes access logs to, which ELB supports only with SSE-S3.",
     remediation=(
         "Pass the environment's KMS / Key Vault / Cloud KMS key to the resource (kmsKeyId, kmsMasterKeyId, "
-        "encryptionKeyName, diskEncryptionSetId ...) and turn its encryption flag on."
+        "encryptionKeyName, diskEncryptionSetId ...) and turn its encryption flag on; give every S3 bucket an "
+        "aws:kms server-side encryption configuration (the ELB access-log bucket: AES256)."
     ),
 )
-def encryption_at_rest(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
-    check_table(AT_REST, args, report, "needs a customer-managed key")
+def encryption_at_rest(args: StackValidationArgs, report: ReportViolation, params: Params) -> None:
+    resources = list(args.resources)
+    buckets = Buckets.of(resources)
+    subjects = [r for r in resources if r.resource_type in AT_REST or r.resource_type in S3_BUCKETS]
+
+    def problems(resource: PolicyResource) -> list[str]:
+        return [f"{problem} (needs a customer-managed key)" for problem in _cmk_problems(resource, buckets)]
+
+    report_each(subjects, problems, report)
 
 
 def _aws_rotation(props: Mapping[str, Any]) -> float | None:
@@ -107,8 +189,7 @@ def _aws_rotation(props: Mapping[str, Any]) -> float | None:
 
 
 def _gcp_rotation(props: Mapping[str, Any]) -> float | None:
-    seconds = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(props.get("rotationPeriod") or ""))
-    return float(seconds[1]) / 86400 if seconds else None
+    return days(props.get("rotationPeriod"))
 
 
 def _azure_rotation(props: Mapping[str, Any]) -> float | None:

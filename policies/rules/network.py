@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +35,25 @@ PRIVATE: dict[str, list[Requirement]] = {
 }
 # Azure services private either way: public network access off, or a firewall that denies by default.
 # Per type: (public network access path, firewall default action path).
+KEY_VAULT = "azure-native:keyvault:Vault"
+# A key vault that must stay reachable for services Azure does not let through a closed vault (App Configuration,
+# a Backup vault's customer-managed key) says so with this tag; it passes only with RBAC and purge protection.
+NETWORK_EXCEPTION_TAG = "network-exception"
 FIREWALLED: dict[str, tuple[str, str]] = {
     "azure-native:storage:StorageAccount": ("publicNetworkAccess", "networkRuleSet.defaultAction"),
-    "azure-native:keyvault:Vault": ("properties.publicNetworkAccess", "properties.networkAcls.defaultAction"),
+    KEY_VAULT: ("properties.publicNetworkAccess", "properties.networkAcls.defaultAction"),
 }
+
+
+def _reachable_key_vault(props: Mapping[str, Any]) -> bool:
+    """A keys-only vault for services outside Key Vault's trusted services: tagged, RBAC, purge-protected."""
+    tags = props.get("tags")
+    return (
+        isinstance(tags, Mapping)
+        and bool(tags.get(NETWORK_EXCEPTION_TAG))
+        and dig(props, "properties.enableRbacAuthorization") is True
+        and dig(props, "properties.enablePurgeProtection") is True
+    )
 
 
 @resource_rule(
@@ -46,10 +61,13 @@ FIREWALLED: dict[str, tuple[str, str]] = {
     description="Databases, caches, storage accounts and key vaults are reachable only from private networks.",
     remediation="Turn off public access (publiclyAccessible=false, publicNetworkAccess=Disabled, "
     "ipv4Enabled=false, allowBlobPublicAccess=false, or a firewall with defaultAction Deny) and reach the data "
-    "store through the application tier's private network or a private endpoint.",
+    "store through the application tier's private network or a private endpoint. A key vault that only holds keys "
+    "for services a closed vault refuses may carry the network-exception tag, with RBAC and purge protection.",
 )
 def no_public_data_stores(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
     check_table(PRIVATE, args, report, "data stores must not be public")
+    if args.resource_type == KEY_VAULT and _reachable_key_vault(args.props):
+        return
     if args.resource_type in FIREWALLED:
         access, firewall = FIREWALLED[args.resource_type]
         if str(dig(args.props, access)).lower() != "disabled" and str(dig(args.props, firewall)).lower() != "deny":
@@ -129,15 +147,35 @@ INGRESS: dict[str, Callable[[Mapping[str, Any]], Iterator[Ingress]]] = {
     "azure-native:network:SecurityRule": lambda props: _azure_rules([props]),
     "gcp:compute/firewall:Firewall": _gcp_firewall,
 }
-ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any"})
+# Azure's tags for any source; address ranges are judged by what they cover, in either IP version.
+ANYWHERE_TAGS = frozenset({"*", "internet", "any"})
+EVERY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 # Azure's health-probe source (168.63.129.16): every NSG admits it on all ports by default
 # (AllowAzureLoadBalancerInBound), and Application Gateway v2 needs it again above a deny-all rule.
 # It probes; it is not a client that can open an SSH session.
 PLATFORM_PROBES = frozenset({"azureloadbalancer"})
 
 
+def _network(source: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(source, strict=False)
+    except ValueError:
+        return None
+
+
+def anywhere(sources: Sequence[str]) -> list[str]:
+    """The sources that open a rule to the whole internet: a tag for it, or address ranges that together cover
+    all of IPv4 or all of IPv6 (``0.0.0.0/0``, ``::/0``, ``0::/0``, ``0.0.0.0/1`` with ``128.0.0.0/1`` ...)."""
+    found = [s for s in sources if s.lower() in ANYWHERE_TAGS]
+    for everything in EVERY_ADDRESS:
+        ranges = {s: n for s in sources if (n := _network(s)) is not None and n.version == everything.version}
+        if list(ipaddress.collapse_addresses(ranges.values())) == [everything]:  # type: ignore[type-var]
+            found += [s for s, n in ranges.items() if n.prefixlen == 0] or list(ranges)
+    return found
+
+
 def _public(rules: Iterator[Ingress]) -> bool:
-    return any(source.lower() in ANYWHERE for rule in rules for source in rule.sources)
+    return any(anywhere(rule.sources) for rule in rules)
 
 
 def _within(source: str, allowed: str) -> bool:
@@ -160,7 +198,7 @@ def _within(source: str, allowed: str) -> bool:
 def restricted_ingress(args: ResourceValidationArgs, report: ReportViolation, params: Params) -> None:
     read = INGRESS.get(args.resource_type)
     for rule in read(args.props) if read else ():
-        public = [s for s in rule.sources if s.lower() in ANYWHERE]
+        public = anywhere(rule.sources)
         ports = set(range(rule.from_port, rule.to_port + 1)) if rule.to_port - rule.from_port < 1024 else None
         if public and (ports is None or not ports <= set(params["publicPorts"])):
             report(f"{args.name}: ports {rule.from_port}-{rule.to_port} are open to {', '.join(public)}.")

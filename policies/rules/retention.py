@@ -7,12 +7,12 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 from . import defaults
 from .base import Params, integer, number, resource_rule, values
 
-# Per log store type: where its retention in days is, and whether "absent" means kept forever.
-RETENTION: dict[str, tuple[str, bool]] = {
-    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", True),
-    "azure-native:operationalinsights:Workspace": ("retentionInDays", False),  # absent: 30 days
-    "azure-native:network:FlowLog": ("retentionPolicy.days", True),
-    "gcp:logging/projectBucketConfig:ProjectBucketConfig": ("retentionDays", False),
+# Per log store type: where its retention in days is, and the days kept when it is absent or 0 (None: forever).
+RETENTION: dict[str, tuple[str, int | None]] = {
+    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", None),
+    "azure-native:operationalinsights:Workspace": ("retentionInDays", 30),
+    "azure-native:network:FlowLog": ("retentionPolicy.days", None),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": ("retentionDays", 30),
 }
 # Inputs holding a log store's cloud name, where "audit" marks audit logs.
 NAME_INPUTS = ("name", "bucket", "workspaceName")
@@ -34,16 +34,14 @@ def log_retention(args: ResourceValidationArgs, report: ReportViolation, params:
     names = (args.name, *(str(args.props.get(key, "")) for key in NAME_INPUTS))
     audit = "audit" in " ".join(names).lower()
     minimum = params["minAuditRetentionDays" if audit else "minAppRetentionDays"]
-    path, forever_when_absent = RETENTION.get(args.resource_type, (AUDIT_ARCHIVES.get(args.resource_type, ""), True))
+    path, default = RETENTION.get(args.resource_type, (AUDIT_ARCHIVES.get(args.resource_type, ""), None))
     if not path or (args.resource_type in AUDIT_ARCHIVES and not audit):
         return
     for found in values(args.props, path):
-        days = number(found)
-        if (days is None or days == 0) and forever_when_absent:
-            continue  # kept forever
-        if (days or 0) < minimum:
+        days = number(found) or default
+        if days is not None and days < minimum:  # None: kept forever
             kind = "audit" if audit else "application"
-            report(f"{args.name}: {kind} logs kept {days or 0:g} days; must be at least {minimum}.")
+            report(f"{args.name}: {kind} logs kept {days:g} days; must be at least {minimum}.")
 
 
 POLICIES = [log_retention]

@@ -194,20 +194,40 @@ SPLITTERS: dict[str, Callable[[PolicyResource], Iterator[set[str]]]] = {
 }
 
 
+AFD_ORIGIN_GROUP, AFD_ORIGIN = "azure-native:cdn:AFDOriginGroup", "azure-native:cdn:AFDOrigin"
+
+
+def _front_door_splits(args: StackValidationArgs) -> Iterator[tuple[PolicyResource, set[str]]]:
+    """An Azure Front Door origin group splits by its origins' weights: the colours of the origins in it (same
+    profile and group name, or a dependency on the group)."""
+    keys = ("profileName", "originGroupName")
+    origins = [r for r in args.resources if r.resource_type == AFD_ORIGIN]
+    for group in (r for r in args.resources if r.resource_type == AFD_ORIGIN_GROUP):
+        members = [o for o in origins if refers_to(o, group) or all(o.props.get(k) == group.props.get(k) for k in keys)]
+        yield group, {str(_colour(o.props.get("originName"))) for o in members}
+
+
 @stack_rule(
     name="blue-green-both-colours",
     description="Every blue-green listener / URL map / gateway reaches both a blue and a green pool, so traffic "
     "can shift back.",
     remediation="Forward to both colours' target groups / backend services with weights (the inactive colour at "
-    "weight 0); on an Azure Application Gateway, define both <tier>-blue and <tier>-green backend pools.",
+    "weight 0); on an Azure Application Gateway, define both <tier>-blue and <tier>-green backend pools; in an "
+    "Azure Front Door origin group, an origin named blue and one named green (the idle one disabled).",
 )
 def blue_green_both_colours(args: StackValidationArgs, report: ReportViolation, params: Params) -> None:
-    for splitter in (r for r in args.resources if r.resource_type in SPLITTERS):
-        for reached in SPLITTERS[splitter.resource_type](splitter):
-            colours = reached & COLOURS
-            if colours and colours != COLOURS:
-                report(f"{splitter.name}: forwards only to {', '.join(sorted(colours))}.", splitter.urn)
-                break
+    splits = [
+        (splitter, reached)
+        for splitter in args.resources
+        if splitter.resource_type in SPLITTERS
+        for reached in SPLITTERS[splitter.resource_type](splitter)
+    ]
+    reported: set[str] = set()
+    for splitter, reached in (*splits, *_front_door_splits(args)):
+        colours = reached & COLOURS
+        if colours and colours != COLOURS and splitter.urn not in reported:
+            reported.add(splitter.urn)
+            report(f"{splitter.name}: forwards only to {', '.join(sorted(colours))}.", splitter.urn)
 
 
 POLICIES = [

@@ -56,12 +56,13 @@ def test_each_role_builds_on_the_one_below_with_least_privilege(plan):
         "Microsoft.OperationalInsights/workspaces/search/action",
     }  # reads and log queries only
     assert viewer["dataActions"] == {"Microsoft.AppConfiguration/configurationStores/keyValues/read"}
-    # deploy and roll back: scale set models, gateway pools, flags
+    # deploy and roll back: scale set models, Front Door's origin weights, flags
     deploy = developer["actions"] - viewer["actions"]
     assert {
         "Microsoft.Compute/virtualMachineScaleSets/write",
         "Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action",
-        "Microsoft.Network/applicationGateways/write",
+        "Microsoft.Cdn/profiles/originGroups/origins/write",
+        "Microsoft.Network/loadBalancers/backendAddressPools/join/action",
     } <= deploy
     assert "Microsoft.AppConfiguration/configurationStores/keyValues/write" in developer["dataActions"]
     # manage users and roles: role assignments only, never role definitions or wildcards

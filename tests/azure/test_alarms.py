@@ -13,7 +13,7 @@ METRIC_ALERT = "azure-native:monitor:MetricAlert"
 LOG_ALERT = "azure-native:monitor:ScheduledQueryRule"
 ROUTING_RULE = "azure-native:alertsmanagement:AlertProcessingRuleByName"
 VMSS_TYPE = "azure-native:compute:VirtualMachineScaleSet"
-VMSS, GATEWAY = "Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Network/applicationGateways"
+VMSS, EDGE = "Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Cdn/profiles"
 POSTGRES, REDIS = "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.Cache/redis"
 AZURE_SEVERITY = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 SCALE_SETS = ("web-blue", "web-green", "api-blue", "api-green", "worker")
@@ -26,9 +26,9 @@ METRIC_TABLE = {
     "api-green-memory-warning": (VMSS, "Available Memory Percentage", "Average", "LessThan", 20, "PT5M", "medium"),
     "api-green-memory-critical": (VMSS, "Available Memory Percentage", "Average", "LessThan", 5, "PT5M", "critical"),
     "worker-instance-down": (VMSS, "VmAvailabilityMetric", "Minimum", "LessThan", 1, "PT1M", "critical"),
-    "latency-warning": (GATEWAY, "ApplicationGatewayTotalTime", "Average", "GreaterThan", 1000, "PT5M", "medium"),
-    "latency-critical": (GATEWAY, "ApplicationGatewayTotalTime", "Average", "GreaterThan", 5000, "PT5M", "critical"),
-    "gateway-unhealthy": (GATEWAY, "UnhealthyHostCount", "Maximum", "GreaterThan", 0, "PT1M", "critical"),
+    "latency-warning": (EDGE, "TotalLatency", "Average", "GreaterThan", 1000, "PT5M", "medium"),
+    "latency-critical": (EDGE, "TotalLatency", "Average", "GreaterThan", 5000, "PT5M", "critical"),
+    "origin-unhealthy": (EDGE, "OriginHealthPercentage", "Minimum", "LessThan", 100, "PT1M", "critical"),
     "database-down": (POSTGRES, "is_db_alive", "Minimum", "LessThan", 1, "PT1M", "critical"),
     "database-connections": (POSTGRES, "active_connections", "Average", "GreaterThan", 100, "PT5M", "medium"),
     "database-cpu-critical": (POSTGRES, "cpu_percent", "Average", "GreaterThan", 90, "PT5M", "critical"),
@@ -47,11 +47,18 @@ LOG_TABLE = {
     "api-usage": ("Count", None, 1000, "PT1M", 1, "low"),
     "failed-logins": ("Count", None, 10, "PT1H", 1, "high"),
     "slow-queries": ("Count", None, 0, "PT5M", 1, "low"),
+    "disk-warning": ("Maximum", "CounterValue", 85, "PT5M", 1, "medium"),  # SPEC's disk %, from the agent
+    "disk-critical": ("Maximum", "CounterValue", 95, "PT5M", 1, "critical"),
 }
 
 
 def _alerts(p, type_: str) -> dict:
-    return {name.removeprefix("alarms-"): r for name, r in named(p, ALARMS, type_).items()}
+    """SPEC.md's alarm table (the blue-green rollback signals are test_rollback.py's)."""
+    return {
+        name.removeprefix("alarms-"): r
+        for name, r in named(p, ALARMS, type_).items()
+        if not name.startswith("alarms-rollback-")
+    }
 
 
 def _criterion(alert) -> dict:
@@ -107,13 +114,13 @@ def test_every_scale_set_has_cpu_memory_and_availability_alerts_scoped_to_it(pla
         assert watching == {f"{key}-{signal}" for signal in VMSS_SIGNALS}
 
 
-def test_data_store_and_gateway_alerts_are_scoped_to_their_resource(plan):
+def test_data_store_and_front_door_alerts_are_scoped_to_their_resource(plan):
     p = azure_plan(plan, "prod")
     alerts = _alerts(p, METRIC_ALERT)
     scopes = {
         "database-down": p.named("azure-native:dbforpostgresql:Server", "database-server"),
         "cache-memory-warning": p.named("azure-native:redis:Redis", "cache-redis"),
-        "latency-critical": p.named("azure-native:network:ApplicationGateway", "gateway-gateway"),
+        "latency-critical": p.named("azure-native:cdn:Profile", "front-door-profile"),
         "replica-lag": p.named("azure-native:dbforpostgresql:Server", "database-replica-server"),
     }
     for name, resource in scopes.items():
@@ -147,20 +154,23 @@ def test_log_alerts_query_the_app_workspace(plan, stack):
 def test_log_queries_read_the_right_resource_logs(plan):
     p = azure_plan(plan, "prod")
     alerts = _alerts(p, LOG_ALERT)
-    gateway = p.named("azure-native:network:ApplicationGateway", "gateway-gateway")
+    profile = p.named("azure-native:cdn:Profile", "front-door-profile")
     server = p.named("azure-native:dbforpostgresql:Server", "database-server")
-    gateway_id = "/resourceGroups/platform-prod/providers/Microsoft.Network/applicationGateways/platform-prod-gateway"
+    profile_id = "/resourceGroups/platform-prod/providers/Microsoft.Cdn/profiles/platform-prod-edge"
     for name in ("error-rate-warning", "error-rate-paging", "api-usage", "failed-logins"):
         query = _criterion(alerts[name])["query"]
-        assert 'Category == "ApplicationGatewayAccessLog"' in query and gateway_id in query, name
-        assert gateway.urn in alerts[name].property_dependencies["criteria"]
-    assert "iff(httpStatus_d >= 500, 100.0, 0.0)" in _criterion(alerts["error-rate-critical"])["query"]
-    assert 'requestUri_s startswith "/api/"' in _criterion(alerts["api-usage"])["query"]
-    assert _criterion(alerts["failed-logins"])["query"].endswith("| where httpStatus_d == 401")
+        assert 'Category == "FrontDoorAccessLog"' in query and profile_id in query, name
+        assert "status = toint(httpStatusCode_s)" in query and "path = tostring(parse_url(requestUri_s).Path)" in query
+        assert profile.urn in alerts[name].property_dependencies["criteria"]
+    assert "iff(status >= 500, 100.0, 0.0)" in _criterion(alerts["error-rate-critical"])["query"]
+    assert 'path startswith "/api/"' in _criterion(alerts["api-usage"])["query"]
+    assert _criterion(alerts["failed-logins"])["query"].endswith("| where status == 401")
     slow = _criterion(alerts["slow-queries"])["query"]
     assert 'Category == "PostgreSQLLogs"' in slow and 'Message contains "duration: "' in slow
     assert "/flexibleServers/platform-prod-postgres" in slow
     assert server.urn in alerts["slow-queries"].property_dependencies["criteria"]
+    disk = _criterion(alerts["disk-critical"])["query"]
+    assert disk.startswith('Perf | where ObjectName == "Logical Disk" and CounterName == "% Used Space"')
 
 
 @pytest.mark.parametrize("stack", STACKS)

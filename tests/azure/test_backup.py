@@ -39,12 +39,17 @@ def test_vault_redundancy_immutability_and_cmk(plan, stack, redundancy, restore,
     assert security["immutabilitySettings"] == {"state": immutability}
     assert security["softDeleteSettings"] == {"state": "On", "retentionDurationInDays": 14}
     encryption = security["encryptionSettings"]
-    key_vault = p.named("azure-native:keyvault:Vault", "keys-vault").inputs["vaultName"]
+    # The reachable service-keys vault: a Backup vault's CMK identity cannot pass a vault firewall.
+    key_vault = p.named("azure-native:keyvault:Vault", "service-keys-vault").inputs["vaultName"]
     assert encryption["state"] == "Enabled" and encryption["infrastructureEncryption"] == "Enabled"
     assert encryption["keyVaultProperties"] == {"keyUri": f"https://{key_vault}.vault.azure.net/keys/data"}
     assert encryption["kekIdentity"]["identityType"] == "UserAssigned"
-    identity = p.named("azure-native:managedidentity:UserAssignedIdentity", "keys-identity")
+    identity = p.named("azure-native:managedidentity:UserAssignedIdentity", "service-keys-identity")
     assert identity.urn in vault.property_dependencies["properties"]
+    # Azure checks the identity's access to the key when the vault is created.
+    assert (
+        p.named("azure-native:authorization:RoleAssignment", "service-keys-identity-crypto").urn in vault.dependencies
+    )
     assert identity.urn in vault.property_dependencies["identity"]
     assert vault.inputs["identity"]["type"] == "SystemAssigned,UserAssigned"
     assert props["monitoringSettings"] == {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"}}

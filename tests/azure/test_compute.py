@@ -1,8 +1,9 @@
-"""VM scale sets per tier and colour: hardened, CMK-encrypted, in their gateway pools, scaled on SPEC.md's signals."""
+"""VM scale sets per tier and colour: hardened, CMK-encrypted, in their colour's pool, scaled on SPEC.md's signals."""
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pytest
@@ -23,8 +24,8 @@ SIZES = {
 # SPEC.md: metric, target, min, max per tier.
 SCALING = {
     "web": ("Percentage CPU", 70, 2, 10),
-    "api": ("AvgRequestCountPerHealthyHost", 1000, 3, 15),
-    "worker": ("ApproximateMessageCount", 100, 2, 8),
+    "api": ("OriginRequestCount", 1000, 3, 15),
+    "worker": ("QueueLength", 100, 2, 8),
 }
 
 
@@ -42,17 +43,30 @@ def ip_configuration(vmss) -> dict:
     return ip
 
 
+def extensions(vmss) -> dict[str, dict]:
+    return {e["name"]: e for e in vmss.inputs["virtualMachineProfile"]["extensionProfile"]["extensions"]}
+
+
 def rules(autoscaler) -> dict[str, dict]:
     """The profile's rules by direction, and the profile's capacity under "capacity"."""
     (profile,) = autoscaler.inputs["profiles"]
     return {r["scaleAction"]["direction"]: r for r in profile["rules"]} | {"capacity": profile["capacity"]}
 
 
+def cloud_config(vmss) -> dict:
+    """The scale set's cloud-config document (JSON, which cloud-init reads as YAML)."""
+    text = base64.b64decode(vmss.inputs["virtualMachineProfile"]["osProfile"]["customData"]).decode()
+    header, _, body = text.partition("\n")
+    assert header == "#cloud-config"
+    return json.loads(body)
+
+
+def boot_files(vmss) -> dict[str, str]:
+    return {f["path"]: f["content"] for f in cloud_config(vmss)["write_files"]}
+
+
 def app_env(vmss) -> dict[str, str]:
-    cloud_config = base64.b64decode(vmss.inputs["virtualMachineProfile"]["osProfile"]["customData"]).decode()
-    assert cloud_config.startswith("#cloud-config\n")
-    assert "path: /etc/platform/app.env" in cloud_config
-    return dict(re.findall(r"^ {6}([A-Z_]+)=(.*)$", cloud_config, re.M))
+    return dict(re.findall(r"^([A-Z_]+)=(.*)$", boot_files(vmss)["/etc/platform/app.env"], re.M))
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -129,27 +143,25 @@ def test_cmk_disks_encryption_at_host_trusted_launch_and_the_identity(plan, stac
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_web_and_api_join_their_colours_gateway_pool_and_the_worker_none(plan, stack):
+def test_web_and_api_join_their_colours_origin_pool_and_the_worker_none(plan, stack):
     p = azure_plan(plan, stack)
-    app_gateway = only(p, "platform:azure:Gateway", "azure-native:network:ApplicationGateway")
-    pools = p.outputs["azure_target_group_ids"].value
+    lb = only(p, "platform:azure:FrontDoor", "azure-native:network:LoadBalancer")
     for key, vmss in scale_sets(p).items():
         ip = ip_configuration(vmss)
         if key == "worker":
-            assert "applicationGatewayBackendAddressPools" not in ip
-            assert app_gateway.urn not in vmss.property_dependencies["virtualMachineProfile"]
+            assert "loadBalancerBackendAddressPools" not in ip and "applicationGatewayBackendAddressPools" not in ip
+            assert lb.urn not in vmss.property_dependencies["virtualMachineProfile"]
             continue
-        tier, color = key.split("-")
-        assert ip["applicationGatewayBackendAddressPools"] == [{"id": pools[tier][color]}]
-        assert pools[tier][color].endswith(f"/applicationGateways/platform-{stack}-gateway/backendAddressPools/{key}")
-        # Built from the gateway's id, so the scale set is created after the pool exists.
-        assert app_gateway.urn in vmss.property_dependencies["virtualMachineProfile"]
+        (pool,) = ip["loadBalancerBackendAddressPools"]
+        assert pool["id"].endswith(f"/loadBalancers/platform-{stack}-origins/backendAddressPools/{key}")
+        # Built from the load balancer's id, so the scale set is created after the pool exists.
+        assert lb.urn in vmss.property_dependencies["virtualMachineProfile"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_health_extension_gates_rolling_upgrades_and_repairs(plan, stack):
     for vmss in scale_sets(azure_plan(plan, stack)).values():
-        (extension,) = vmss.inputs["virtualMachineProfile"]["extensionProfile"]["extensions"]
+        extension = extensions(vmss)["health"]
         assert extension["publisher"] == "Microsoft.ManagedServices"
         assert extension["type"] == "ApplicationHealthLinux" and extension["typeHandlerVersion"] == "2.0"
         assert extension["settings"] == {"protocol": "http", "port": 8080, "requestPath": "/health"}
@@ -166,8 +178,7 @@ def test_health_path_and_rollout_follow_config(plan):
         "compute.instanceWarmupSeconds=900",
     )  # fmt: skip
     for vmss in scale_sets(p).values():
-        (extension,) = vmss.inputs["virtualMachineProfile"]["extensionProfile"]["extensions"]
-        assert extension["settings"]["requestPath"] == "/healthz"
+        assert extensions(vmss)["health"]["settings"]["requestPath"] == "/healthz"
         rolling = vmss.inputs["upgradePolicy"]["rollingUpgradePolicy"]
         assert rolling["maxBatchInstancePercent"] == 25 and rolling["pauseTimeBetweenBatches"] == "PT900S"
         assert vmss.inputs["automaticRepairsPolicy"]["gracePeriod"] == "PT15M"
@@ -178,13 +189,15 @@ def test_instances_get_app_settings_and_service_locations(plan):
     sets = scale_sets(p)
     env = app_env(sets["api-green"])
     assert env["DATABASE_POOL_SIZE"] == "20" and env["LOG_LEVEL"] == "info"
-    assert env["TIER"] == "api" and env["COLOR"] == "green"
+    assert env["APP_TIER"] == "api" and env["APP_COLOR"] == "green"
+    assert env["APP_VERSION"] == p.outputs["azure_releases"].value["green"]["version"]
+    assert env["PORT"] == "8080" and env["METRICS_PORT"] == "9090"
     queue_account = p.named("azure-native:storage:StorageAccount", "storage-queue").inputs["accountName"]
     assert env["WORKER_QUEUE_URL"] == f"https://{queue_account}.queue.core.windows.net/work"
     assert re.fullmatch(r"https://plat[a-z0-9]+\.vault\.azure\.net", env["KEY_VAULT_URL"])
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", env["AZURE_CLIENT_ID"])
     worker = app_env(sets["worker"])
-    assert worker["TIER"] == "worker" and "COLOR" not in worker
+    assert worker["APP_TIER"] == "worker" and worker["APP_COLOR"] == "blue"  # the active colour's release
     assert "SECRET" not in "".join(env) and "PASSWORD" not in "".join(env)  # secrets stay in Key Vault
 
 
@@ -193,8 +206,7 @@ def test_autoscale_settings_scale_each_tier_on_its_spec_signal(plan, stack):
     p = azure_plan(plan, stack)
     sets, scalers = scale_sets(p), autoscalers(p)
     assert set(scalers) == GROUPS
-    app_gateway = only(p, "platform:azure:Gateway", "azure-native:network:ApplicationGateway")
-    queue_account = p.named("azure-native:storage:StorageAccount", "storage-queue")
+    profile = only(p, "platform:azure:FrontDoor", "azure-native:cdn:Profile")
     for key, scaler in scalers.items():
         tier = key.split("-")[0]
         metric, target, low, high = SCALING[tier]
@@ -207,7 +219,9 @@ def test_autoscale_settings_scale_each_tier_on_its_spec_signal(plan, stack):
         for rule in (out, in_):
             trigger = rule["metricTrigger"]
             assert trigger["metricName"] == metric
-            assert trigger["statistic"] == "Average" and trigger["timeAggregation"] == "Average"
+            # Requests are summed per minute, everything else averaged; the window averages the minutes.
+            assert trigger["statistic"] == ("Sum" if tier == "api" else "Average")
+            assert trigger["timeAggregation"] == "Average"
             assert trigger["timeGrain"] == "PT1M" and trigger["timeWindow"] == "PT5M"
             assert rule["scaleAction"]["type"] == "ChangeCount" and rule["scaleAction"]["value"] == "1"
         assert out["metricTrigger"]["operator"] == "GreaterThan" and out["metricTrigger"]["threshold"] == target
@@ -220,15 +234,19 @@ def test_autoscale_settings_scale_each_tier_on_its_spec_signal(plan, stack):
             assert "/virtualMachineScaleSets/" in source
             assert sets[key].urn in scaler.property_dependencies["profiles"]
         elif tier == "api":
-            assert source.endswith(f"/applicationGateways/platform-{stack}-gateway")
+            # Front Door's requests to this colour's origin, per instance.
+            assert out["metricTrigger"]["metricNamespace"] == "microsoft.cdn/profiles"
+            assert source.endswith(f"/profiles/platform-{stack}-edge")
             assert out["metricTrigger"]["dimensions"] == [
-                {"dimensionName": "BackendSettingsPool", "operator": "Equals", "values": [f"{key}~api"]}
+                {"dimensionName": "Origin", "operator": "Equals", "values": [f"{key}.origin.internal"]}
             ]
-            assert app_gateway.urn in scaler.property_dependencies["profiles"]
+            assert out["metricTrigger"]["dividePerInstance"] is True
+            assert profile.urn in scaler.property_dependencies["profiles"]
         else:
-            assert out["metricTrigger"]["metricNamespace"] == ""
-            assert "/Microsoft.Storage/storageAccounts/" in source and source.endswith("/services/queue/queues/work")
-            assert queue_account.urn in scaler.property_dependencies["profiles"]
+            # The workers' own custom metric, read through the queue's private endpoint: per instance.
+            assert out["metricTrigger"]["metricNamespace"] == "platform"
+            assert source.endswith(f"/virtualMachineScaleSets/platform-{stack}-worker")
+            assert out["metricTrigger"]["dividePerInstance"] is True
 
 
 def test_autoscale_follows_compute_and_alarm_config(plan):

@@ -44,21 +44,19 @@ def test_prod_outputs_carry_azure_values(plan):
     assert out["azure_cache_endpoint"].endswith(".redis.cache.windows.net")
     assert out["azure_cache_port"] == 6380  # the TLS port; the plain one is off
     assert "/providers/Microsoft.KeyVault/vaults/" in out["azure_kms_key_id"]
-    assert "/applicationGateways/" in out["azure_https_listener_id"]
+    assert "/Microsoft.Cdn/profiles/platform-prod-edge/afdEndpoints/" in out["azure_https_listener_id"]
     assert {tier: set(colors) for tier, colors in out["azure_target_group_ids"].items()} == {
         "web": {"blue", "green"},
         "api": {"blue", "green"},
     }
-    assert out["azure_target_group_ids"]["api"]["green"].endswith("/backendAddressPools/api-green")
+    assert out["azure_target_group_ids"]["api"]["green"].endswith("/originGroups/api/origins/green")
     assert set(out["azure_alarm_topic_ids"]) == {"critical", "high", "medium", "low"}
     assert all("/providers/Microsoft.Insights/actionGroups/" in v for v in out["azure_alarm_topic_ids"].values())
     assert set(out["azure_app_log_group_names"]) == {"web", "api", "worker"}
     assert "/queueServices/default/queues/" in out["azure_worker_queue_id"]
     assert "/providers/Microsoft.AppConfiguration/configurationStores/" in out["azure_feature_flags_id"]
     assert set(out["azure_access_role_ids"]) == {"admin", "developer", "viewer"}
-    assert out["azure_public_subnet_ids"] == [
-        f"{group}/providers/Microsoft.Network/virtualNetworks/platform-prod-network/subnets/gateway"
-    ]
+    assert out["azure_public_subnet_ids"] == []  # Front Door runs at Microsoft's edge
     assert out["azure_dr_database_id"].startswith(f"{group}-dr/providers/Microsoft.DBforPostgreSQL/flexibleServers/")
 
 

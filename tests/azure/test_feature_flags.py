@@ -58,22 +58,19 @@ def test_store_is_standard_private_entra_only(plan, stack):
     assert store.protect is (stack == "prod")
 
 
-def test_store_encrypts_with_the_vault_key_through_the_scale_sets_identity(plan):
+def test_store_encrypts_with_a_key_app_configuration_can_reach(plan):
     p = azure_plan(plan, "staging")
     store = only(p, FLAGS, STORE)
-    vault = p.named("azure-native:keyvault:Vault", "keys-vault").inputs["vaultName"]
+    # App Configuration is not a Key Vault trusted service: its key lives in the reachable service-keys vault.
+    vault = p.named("azure-native:keyvault:Vault", "service-keys-vault").inputs["vaultName"]
     key_vault = store.inputs["encryption"]["keyVaultProperties"]
     assert key_vault["keyIdentifier"] == f"https://{vault}.vault.azure.net/keys/data"  # versionless: rotates
-    identity = p.named("azure-native:managedidentity:UserAssignedIdentity", "keys-identity")
-    key = p.named("azure-native:keyvault:Key", "keys-data")
+    identity = p.named("azure-native:managedidentity:UserAssignedIdentity", "service-keys-identity")
+    key = p.named("azure-native:keyvault:Key", "service-keys-data")
     assert {identity.urn, key.urn} <= set(store.property_dependencies["encryption"])  # identityClientId, key
     assert store.inputs["identity"]["type"] == "UserAssigned"
-    (identity_id,) = store.inputs["identity"]["userAssignedIdentities"]
     assert identity.urn in store.property_dependencies["identity"]
-    scale_sets = p.of_type("azure-native:compute:VirtualMachineScaleSet")
-    assert scale_sets
-    assert all(vmss.inputs["identity"]["userAssignedIdentities"] == [identity_id] for vmss in scale_sets)
-    crypto = p.named(ASSIGNMENT, "keys-identity-crypto")
+    crypto = p.named(ASSIGNMENT, "service-keys-identity-crypto")
     assert crypto.urn in store.dependencies  # the identity may wrap with the key before the store uses it
 
 
@@ -137,8 +134,23 @@ def test_scale_set_identity_reads_the_flags(plan):
     assert reader["scope"] == store_id
     assert reader["roleDefinitionId"].endswith(f"/roleDefinitions/{DATA_READER}")
     assert reader["principalType"] == "ServicePrincipal"
-    # The same identity Key Vault lets wrap keys: the one every scale set carries.
+    # The identity every scale set carries.
     assert reader["principalId"] == p.named(ASSIGNMENT, "keys-identity-crypto").inputs["principalId"]
+
+
+def test_flags_are_written_through_the_checked_arm_private_link(plan):
+    p = azure_plan(plan, "prod")
+    for kv in named(p, FLAGS, KEY_VALUE).values():
+        assert kv.inputs["tags"]["written-through"] == "platform-arm"
+    other = azure_plan(plan, "dev", "azure.armPrivateLink.name=ci-arm", "azure.armPrivateLink.resourceGroup=ci")
+    assert {kv.inputs["tags"]["written-through"] for kv in named(other, FLAGS, KEY_VALUE).values()} == {"ci-arm"}
+    store = only(p, FLAGS, STORE)
+    assert store.inputs["dataPlaneProxy"] == {"authenticationMode": "Pass-through", "privateLinkDelegation": "Enabled"}
+
+
+def test_flags_can_be_left_to_a_writer_inside_the_network(plan):
+    p = azure_plan(plan, "dev", "azure.writeFeatureFlags=false")
+    assert not named(p, FLAGS, KEY_VALUE) and only(p, FLAGS, STORE)
 
 
 def test_deployer_owns_the_data_before_flags_are_written(plan):

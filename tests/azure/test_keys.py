@@ -132,9 +132,9 @@ def test_dr_keys_exist_only_with_disaster_recovery(plan, stack):
     p = azure_plan(plan, stack)
     components = {r.name for r in p.of_type(KEYS)}
     if stack != "prod":
-        assert components == {"keys"}
+        assert components == {"keys", "service-keys"}
         return
-    assert components == {"keys", "dr-keys"}
+    assert components == {"keys", "service-keys", "dr-keys"}
     vault = _in(p, "dr-keys", VAULT)
     assert vault.inputs["location"] == "westus" and vault.inputs["resourceGroupName"] == "platform-prod-dr"
     assert vault.inputs["vaultName"] != _in(p, "keys", VAULT).inputs["vaultName"]
@@ -150,9 +150,30 @@ def test_dr_keys_follow_the_disaster_recovery_switch(plan):
         plan, "staging", "disasterRecovery.enabled=true", "azure.postgresTier=GeneralPurpose",
         "azure.postgresSku=Standard_D2ds_v5",
     )  # fmt: skip
-    assert {r.name for r in on.of_type(KEYS)} == {"keys", "dr-keys"}
+    assert {r.name for r in on.of_type(KEYS)} == {"keys", "service-keys", "dr-keys"}
     off = azure_plan(plan, "prod", "disasterRecovery.enabled=false", "backup.copyToDr=false")
-    assert {r.name for r in off.of_type(KEYS)} == {"keys"}
+    assert {r.name for r in off.of_type(KEYS)} == {"keys", "service-keys"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_service_keys_are_reachable_for_services_a_closed_vault_refuses(plan, stack):
+    """App Configuration is no trusted service; a Backup vault's CMK identity cannot pass a vault firewall."""
+    p = azure_plan(plan, stack)
+    vault = _in(p, "service-keys", VAULT)
+    props = vault.inputs["properties"]
+    assert props["publicNetworkAccess"] == "Enabled" and props["networkAcls"]["defaultAction"] == "Allow"
+    assert props["enableRbacAuthorization"] is True and props["enablePurgeProtection"] is True
+    assert vault.inputs["tags"]["network-exception"] == "cmk-for-services-outside-trusted-services"
+    assert _in(p, "service-keys", KEY).inputs["properties"]["keyOps"] == ["wrapKey", "unwrapKey"]
+    grant = _in(p, "service-keys", ASSIGNMENT)  # its identity may wrap and unwrap, nothing else is granted
+    assert grant.inputs["roleDefinitionId"].endswith(ROLES["Key Vault Crypto Service Encryption User"])
+    children = {r.type for r in p.children(KEYS, "service-keys")}
+    assert "azure-native:compute:DiskEncryptionSet" not in children and ENDPOINT not in children
+    assert not [
+        s for s in p.of_type("azure-native:keyvault:Secret") if s.inputs["vaultName"] == vault.inputs["vaultName"]
+    ]
+    # The closed vault stays closed.
+    assert _in(p, "keys", VAULT).inputs["properties"]["publicNetworkAccess"] == "Disabled"
 
 
 @pytest.mark.parametrize("stack", STACKS)

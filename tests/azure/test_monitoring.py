@@ -77,14 +77,14 @@ def test_subscriptions_become_email_receivers_of_their_severity(plan):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_database_cache_and_gateway_send_logs_and_metrics_to_the_app_workspace(plan, stack):
+def test_database_cache_and_front_door_send_logs_and_metrics_to_the_app_workspace(plan, stack):
     p = azure_plan(plan, stack)
     settings = named(p, MONITORING, DIAGNOSTICS)
     app = p.named(WORKSPACE, "monitoring-app")
     sources = {
         "database": p.named("azure-native:dbforpostgresql:Server", "database-server"),
         "cache": p.named("azure-native:redis:Redis", "cache-redis"),
-        "gateway": p.named("azure-native:network:ApplicationGateway", "gateway-gateway"),
+        "front-door": p.named("azure-native:cdn:Profile", "front-door-profile"),
     }
     for what, resource in sources.items():
         setting = settings[f"monitoring-{what}-app"]
@@ -93,11 +93,7 @@ def test_database_cache_and_gateway_send_logs_and_metrics_to_the_app_workspace(p
         assert setting.inputs["workspaceId"].endswith(f"/workspaces/platform-{stack}-app")
         assert setting.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
         assert setting.inputs["metrics"] == [{"category": "AllMetrics", "enabled": True}]
-    assert (
-        settings["monitoring-gateway-app"]
-        .inputs["resourceUri"]
-        .endswith(f"/applicationGateways/platform-{stack}-gateway")
-    )
+    assert settings["monitoring-front-door-app"].inputs["resourceUri"].endswith(f"/profiles/platform-{stack}-edge")
 
 
 @pytest.mark.parametrize("stack", STACKS)

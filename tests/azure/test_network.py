@@ -12,7 +12,7 @@ NETWORK = "platform:azure:Network"
 NSG = "azure-native:network:NetworkSecurityGroup"
 SUBNET = "azure-native:network:Subnet"
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
-PREFIXES = {"gateway": "10.2.0.0/24", "app": "10.2.1.0/24", "data": "10.2.2.0/24", "endpoints": "10.2.3.0/24"}
+PREFIXES = {"app": "10.2.1.0/24", "data": "10.2.2.0/24", "endpoints": "10.2.3.0/24"}  # 10.2.0.0/24 stays free
 DR_PREFIXES = {"app": "10.3.1.0/24", "data": "10.3.2.0/24", "endpoints": "10.3.3.0/24"}
 RETENTION = {"dev": 7, "staging": 30, "prod": 90}
 
@@ -41,16 +41,11 @@ def _vnet_id(stack: str, network: str = "network", group: str = "") -> str:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_only_the_gateway_subnet_takes_internet_traffic_on_443_and_80(plan, stack):
-    rules = _rules(azure_plan(plan, stack), "network", "gateway")
-    gateway = PREFIXES["gateway"]
-    assert rules == [
-        ("https-from-internet", "Allow", "Internet", gateway, "443", 100),
-        ("http-redirect-from-internet", "Allow", "Internet", gateway, "80", 110),
-        ("gateway-manager", "Allow", "GatewayManager", "*", "65200-65535", 120),
-    ]
-    # No custom deny-all and no explicit AzureLoadBalancer rule: Azure's default AllowAzureLoadBalancerInBound
-    # (65001) stays in force for Application Gateway v2, its DenyAllInBound (65500) refuses everything else.
+def test_nothing_takes_traffic_from_the_internet(plan, stack):
+    p = azure_plan(plan, stack)
+    for subnet in PREFIXES:
+        assert all(rule[2] != "Internet" for rule in _rules(p, "network", subnet)), subnet
+    assert not _in(p, "network", "azure-native:network:PublicIPAddress").keys() - {"network-nat-ip"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -59,8 +54,10 @@ def test_app_data_and_endpoint_subnets_accept_only_the_app_tier_then_deny_all(pl
     app, data, endpoints = PREFIXES["app"], PREFIXES["data"], PREFIXES["endpoints"]
     deny = ("deny-all-inbound", "Deny", "*", "*", "*", 4096)
     assert _rules(p, "network", "app") == [
-        ("app-from-gateway", "Allow", PREFIXES["gateway"], app, "8080", 100),
-        ("app-from-app", "Allow", app, app, "8080", 110),
+        # Front Door, source-NATed by its Private Link service in the endpoints subnet, and the probes.
+        ("app-from-front-door", "Allow", endpoints, app, "8080", 100),
+        ("probes-from-load-balancer", "Allow", "AzureLoadBalancer", app, "8080", 110),
+        ("app-from-app", "Allow", app, app, "8080", 120),
         deny,
     ]
     replication = [("postgres-replication", "Allow", data, data, "5432", 110)] if stack == "prod" else []
@@ -85,12 +82,12 @@ def test_app_data_and_endpoint_subnets_accept_only_the_app_tier_then_deny_all(pl
 def test_ssh_only_from_configured_private_ranges(plan):
     p = azure_plan(plan, "dev", 'security.sshCidrs=["10.20.0.0/16", "10.30.1.0/24"]')
     app = PREFIXES["app"]
-    assert _rules(p, "network", "app")[2:] == [
-        ("ssh-from-private-0", "Allow", "10.20.0.0/16", app, "22", 120),
-        ("ssh-from-private-1", "Allow", "10.30.1.0/24", app, "22", 130),
+    assert _rules(p, "network", "app")[3:] == [
+        ("ssh-from-private-0", "Allow", "10.20.0.0/16", app, "22", 130),
+        ("ssh-from-private-1", "Allow", "10.30.1.0/24", app, "22", 140),
         ("deny-all-inbound", "Deny", "*", "*", "*", 4096),
     ]
-    for subnet in ("gateway", "data", "endpoints"):
+    for subnet in ("data", "endpoints"):
         assert all(rule[4] != "22" for rule in _rules(p, "network", subnet))
     assert all(rule[4] != "22" for rule in _rules(azure_plan(plan, "dev"), "network", "app"))  # none by default
 
@@ -116,6 +113,8 @@ def test_subnets_carry_their_nsg_and_only_data_is_delegated_to_postgres(plan, st
             f"/networkSecurityGroups/{groups[f'network-{name}-nsg'].inputs['networkSecurityGroupName']}"
         )
         assert subnet["defaultOutboundAccess"] is False
+        # Front Door's Private Link service takes its NAT addresses from the endpoints subnet.
+        assert subnet.get("privateLinkServiceNetworkPolicies") == ("Disabled" if name == "endpoints" else "Enabled")
         assert ("natGateway" in subnet) == (name == "app")
         delegations = subnet.get("delegations", [])
         if name == "data":
@@ -139,6 +138,7 @@ def test_private_dns_zones_are_linked_to_the_vnet(plan, stack):
         "network-redis-zone": "privatelink.redis.cache.windows.net",
         "network-vault-zone": "privatelink.vaultcore.azure.net",
         "network-flags-zone": "privatelink.azconfig.io",
+        "network-queue-zone": "privatelink.queue.core.windows.net",
     }
     links = _in(p, "network", "azure-native:privatedns:VirtualNetworkLink")
     assert {link.inputs["privateZoneName"] for link in links.values()} == set(zones.values())

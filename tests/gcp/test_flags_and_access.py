@@ -60,13 +60,15 @@ def test_a_flag_change_is_a_new_version_and_the_old_one_is_kept(plan):
 @pytest.mark.parametrize("stack", STACKS)
 def test_roles_are_custom_roles_by_capability(plan, stack):
     roles = named(gcp_plan(plan, stack), ACCESS, "gcp:projects/iAMCustomRole:IAMCustomRole")
-    assert set(roles) == {"admin", "developer", "viewer"}
-    permissions = {name: set(r.inputs["permissions"]) for name, r in roles.items()}
+    assert set(roles) == {"admin", "developer", "developer-resources", "viewer"}
+    held = {name: set(r.inputs["permissions"]) for name, r in roles.items()}
+    permissions = {**held, "developer": held["developer"] | held.pop("developer-resources")}
     assert permissions["viewer"] < permissions["developer"] < permissions["admin"]
     assert "compute.urlMaps.update" in permissions["developer"] - permissions["viewer"]  # deploy / roll back
     assert "resourcemanager.projects.setIamPolicy" in permissions["admin"] - permissions["developer"]
-    assert "logging.logEntries.list" in permissions["viewer"]
+    assert "monitoring.timeSeries.list" in permissions["viewer"]
     assert roles["admin"].inputs["roleId"] == f"platform_{stack}_admin"
+    assert roles["developer-resources"].inputs["roleId"] == f"platform_{stack}_developer_resources"
 
 
 def test_groups_from_config_are_bound_to_their_role(plan):
@@ -78,7 +80,7 @@ def test_groups_from_config_are_bound_to_their_role(plan):
         "admin-0": "group:ops@example.com",
         "viewer-0": "group:a@example.com",
         "viewer-1": "group:b@example.com",
-    }
+    }  # viewers hold no Compute Engine permission, so no resource-scoped role
     assert bindings["viewer-1"].inputs["role"] == "projects/platform-example/roles/platform_prod_viewer"
     assert not named(gcp_plan(plan, "prod"), ACCESS, "gcp:projects/iAMMember:IAMMember")
 

@@ -14,6 +14,7 @@ AGENTS = {
     "storage": "gs-project-accounts",
     "compute": "compute-system",
     "secret-manager": "gcp-sa-secretmanager",
+    "workflows": "gcp-sa-workflows",
 }
 
 
@@ -21,7 +22,7 @@ AGENTS = {
 def test_keys_rotate_every_30_days_and_are_protected(plan, stack):
     p = gcp_plan(plan, stack)
     keys = named(p, KEYS, "gcp:kms/cryptoKey:CryptoKey")
-    assert set(keys) == ({"data", "logs", "dr-data"} if stack == "prod" else {"data", "logs"})
+    assert set(keys) == ({"data", "logs", "dr-data", "dr-logs"} if stack == "prod" else {"data", "logs"})
     for key in keys.values():
         assert key.inputs["rotationPeriod"] == "2592000s"
         assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
@@ -50,3 +51,7 @@ def test_service_agents_may_use_the_data_key_for_cmek(plan, stack):
         assert grant.property_dependencies["cryptoKeyId"] == [data.urn]
     assert grants["logs-logging"].inputs["member"].endswith("@gcp-sa-logging.iam.gserviceaccount.com")
     assert any(name.startswith("dr-data-") for name in grants) == (stack == "prod")
+    if stack == "prod":  # the DR audit and database log buckets encrypt with the DR region's logs key
+        assert grants["dr-logs-logging"].inputs["member"] == grants["logs-logging"].inputs["member"]
+        dr_logs = p.named("gcp:kms/cryptoKey:CryptoKey", "dr-logs")
+        assert grants["dr-logs-logging"].property_dependencies["cryptoKeyId"] == [dr_logs.urn]

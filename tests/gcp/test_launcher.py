@@ -21,7 +21,7 @@ METADATA = {
 
 
 @pytest.fixture
-def vm(monkeypatch):
+def vm(monkeypatch, tmp_path):
     """The VM's metadata server and Secret Manager, and what the launcher asks docker to do."""
     calls: dict = {"urls": [], "runs": []}
 
@@ -39,6 +39,7 @@ def vm(monkeypatch):
         calls["exec"] = (file, args, env)
 
     monkeypatch.setattr(launcher, "_get", get)
+    monkeypatch.setattr(launcher, "STARTED_VERSIONS", tmp_path / "versions.json")
     monkeypatch.setattr(launcher.subprocess, "run", run)
     monkeypatch.setattr(launcher.os, "execvpe", execvpe)
     return calls

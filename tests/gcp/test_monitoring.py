@@ -148,14 +148,21 @@ def test_slow_query_metric_counts_postgres_duration_logs(plan):
 def test_log_buckets_kept_per_environment_and_cmek(plan, stack, app, audit):
     p = gcp_plan(plan, stack)
     buckets = named(p, "platform:gcp:AppLogs", BUCKET)
+    dr = {"database-dr": app, "audit-dr": audit} if stack == "prod" else {}
     assert {name: b.inputs["retentionDays"] for name, b in buckets.items()} == {
         "web": app,
         "api": app,
         "worker": app,
+        "database": app,
+        "load-balancer": app,
         "audit": audit,
+        **dr,
     }
-    logs_key = p.named("gcp:kms/cryptoKey:CryptoKey", "logs")
-    assert all(b.property_dependencies["cmekSettings"] == [logs_key.urn] for b in buckets.values())
+    keys = {key.name: key.urn for key in p.of_type("gcp:kms/cryptoKey:CryptoKey")}
+    for name, bucket in buckets.items():
+        key, region = ("dr-logs", "us-east1") if name.endswith("-dr") else ("logs", "us-central1")
+        assert bucket.property_dependencies["cmekSettings"] == [keys[key]], name
+        assert bucket.inputs["location"] == region, name
     sinks = named(p, "platform:gcp:AppLogs", "gcp:logging/projectSink:ProjectSink")
     assert "cloudaudit.googleapis.com" in sinks["audit"].inputs["filter"]
     assert sinks["audit"].inputs["destination"].startswith("logging.googleapis.com/projects/")

@@ -27,6 +27,8 @@ API_OF_MODULE = {
     "serviceaccount": "iam",
     "dns": "dns",
     "projects": "cloudresourcemanager",
+    "workflows": "workflows",
+    "eventarc": "eventarc",
 }
 API_OF_TYPE = {
     "gcp:storage/transferJob:TransferJob": "storagetransfer",
@@ -40,6 +42,8 @@ JUST_IN_TIME = {
     "pubsub": "pubsub.googleapis.com",
     "parameter-manager": "parametermanager.googleapis.com",
     "monitoring-notification": "monitoring.googleapis.com",
+    "workflows": "workflows.googleapis.com",
+    "eventarc": "eventarc.googleapis.com",
 }
 
 
@@ -84,7 +88,7 @@ def test_just_in_time_agents_exist_and_hold_their_role_before_any_grant(plan, st
     assert roles["cloud-sql-agent"]["role"] == "roles/cloudsql.serviceAgent"
     assert roles["cloud-sql-agent"]["member"].endswith("@gcp-sa-cloud-sql.iam.gserviceaccount.com")
     grants = named(p, "platform:gcp:Keys", KEY_GRANT)
-    for agent in ("cloud-sql", "memorystore", "secret-manager", "pubsub", "parameter-manager"):
+    for agent in ("cloud-sql", "memorystore", "secret-manager", "pubsub", "parameter-manager", "workflows"):
         assert grants[f"data-{agent}"].property_dependencies["member"] == [identities[agent].urn], agent
     publisher = p.named("gcp:pubsub/topicIAMMember:TopicIAMMember", "alerts-critical")
     assert publisher.property_dependencies["member"] == [identities["monitoring-notification"].urn]

@@ -25,6 +25,7 @@ HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 ON = "kubernetes.enabled=true"
+CLOUDS = ("aws", "gcp", "azure")
 SERVED_DEPLOYMENTS = ("web-blue", "web-green", "api-blue", "api-green")
 # Shared override sets, so several tests read one plan.
 SMALLER_API_MORE_SURGE = ("compute.api.maxSize=4", "compute.api.memory=3584Mi", "kubernetes.maxSurgePercent=50")
@@ -33,6 +34,11 @@ OTHER_PORT_PDB_SELECTOR = (
     "kubernetes.pdbMinAvailablePercent=75",
     "kubernetes.workerQueueSelector={}",
 )
+
+
+def on(cloud: str) -> tuple[str, ...]:
+    """Overrides for Kubernetes on ``cloud``'s services (the stack files ship AWS: one plan, not two)."""
+    return (ON,) if cloud == "aws" else (ON, f'clouds=["{cloud}"]')
 
 
 def spec(resource: Resource) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The cloud's endpoints in a ConfigMap; credentials only in a Secret, only as secrets; changes to either roll pods."""
+"""The cloud's endpoints in a ConfigMap, read as environment variables (a change rolls the pods); credentials only
+in a Secret, only as secrets, read as mounted files (a change reaches running pods)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from components.config import AppSettings
 from components.kubernetes.app_config import content_hash
 from infractl import runtime
 
-from .objects import CONFIG_MAP, DEPLOYMENT, ON, SECRET, applied, containers, spec
+from .objects import CLOUDS, CONFIG_MAP, DEPLOYMENT, ON, SECRET, applied, containers, on, spec
 
 SECRET_KEYS = {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"}
 ROLLOUT_HASH = "platform/rollout-hash"
@@ -28,29 +29,55 @@ def test_config_map_holds_the_clouds_endpoints(plan) -> None:
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
 def test_pods_connect_to_the_first_clouds_services(plan, cloud: str) -> None:
-    (config_map,) = plan("prod", ON, f'clouds=["{cloud}"]').of_type(CONFIG_MAP)
+    (config_map,) = plan("prod", *on(cloud)).of_type(CONFIG_MAP)
     host = config_map.inputs["data"]["DATABASE_HOST"]
     assert host.endswith(".rds.amazonaws.com") if cloud == "aws" else host.count(".") == 3  # Cloud SQL private IP
 
 
-@pytest.mark.parametrize("cloud", ["aws", "gcp"])
-def test_credentials_reach_the_pods_only_as_a_secret(plan, cloud: str) -> None:
-    p = plan("prod", ON, f'clouds=["{cloud}"]')
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_credentials_are_only_in_a_secret_that_can_change_in_place(plan, cloud: str) -> None:
+    p = plan("prod", *on(cloud))
     (secret,) = p.of_type(SECRET)
     assert secret.inputs["stringData"] == runtime.SECRET  # the whole map, keys included
     assert "data" not in secret.inputs
     assert secret.inputs["metadata"]["name"] == "app-secrets"
+    assert "immutable" not in secret.inputs  # the kubelet refreshes mounted files from an updated Secret
+    # Updated in place rather than replaced (a fixed name: delete, then create), so running pods see the change.
+    (provider,) = (r for r in p.resources if r.type == "pulumi:providers:kubernetes")
+    assert (provider.inputs["enableSecretMutable"], provider.inputs["enableConfigMapMutable"]) == ("true", "true")
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_credentials_reach_every_container_as_read_only_files_named_by_file_variables(plan, cloud: str) -> None:
+    p = plan("prod", *on(cloud))
     for deployment in p.of_type(DEPLOYMENT):
-        assert {"secretRef": {"name": "app-secrets"}} in containers(deployment)[0]["envFrom"]
+        pod = spec(deployment)["template"]["spec"]
+        (volume,) = (v for v in pod["volumes"] if "secret" in v)
+        assert volume["secret"]["secretName"] == "app-secrets"
+        # 0440: with the pod's fsGroup the kubelet adds group read to any mode; root owns the files.
+        assert volume["secret"]["defaultMode"] == 0o440
+        items = volume["secret"]["items"]
+        assert all(item.keys() == {"key", "path"} for item in items)  # no item with a looser mode of its own
+        files = {item["key"]: item["path"] for item in items}
+        assert files.keys() == SECRET_KEYS, deployment.name
+        for container in containers(deployment):
+            (mount,) = (m for m in container["volumeMounts"] if m["name"] == volume["name"])
+            # A subPath mount would never see a rotated value.
+            assert mount == {"name": volume["name"], "mountPath": "/var/run/secrets/platform", "readOnly": True}
+            env = {e["name"]: e for e in container["env"]}
+            for key, path in files.items():
+                assert env[f"{key}_FILE"] == {"name": f"{key}_FILE", "value": f"{mount['mountPath']}/{path}"}
+                assert key not in env
+            assert not any("valueFrom" in e for e in container["env"]), deployment.name
+            assert container["envFrom"] == [{"configMapRef": {"name": "app-settings"}}], deployment.name
 
 
 def test_content_hash_covers_every_key_and_value() -> None:
-    endpoints, secrets = {"DATABASE_HOST": "db-1", "REDIS_PORT": "6379"}, {"DATABASE_PASSWORD": "old"}
-    same = content_hash(dict(reversed(endpoints.items())), secrets)
-    assert content_hash(endpoints, secrets) == same  # order does not matter
-    assert content_hash(endpoints, {"DATABASE_PASSWORD": "rotated"}) != same
-    assert content_hash({**endpoints, "DATABASE_HOST": "db-2"}, secrets) != same
-    assert content_hash(endpoints, {**secrets, "JWT_SIGNING_KEY": "new"}) != same
+    endpoints = {"DATABASE_HOST": "db-1", "REDIS_PORT": "6379"}
+    same = content_hash(dict(reversed(endpoints.items())))
+    assert content_hash(endpoints) == same  # order does not matter
+    assert content_hash({**endpoints, "DATABASE_HOST": "db-2"}) != same
+    assert content_hash({**endpoints, "WORKER_QUEUE_URL": "q"}) != same
 
 
 def rollout_hash(plan_: runtime.Plan, name: str = "web-blue") -> str:
@@ -65,13 +92,18 @@ def test_a_changed_endpoint_rolls_the_pods_of_every_deployment() -> None:
         assert rollout_hash(after, name) != rollout_hash(before, name)
 
 
-def test_rollout_hash_is_computed_from_what_the_config_map_and_secret_hold(plan) -> None:
-    """Every resource whose output the ConfigMap or the Secret carries (database, cache, queue, generated
-    credentials) feeds the pod template, so a change to any of them rolls the pods."""
-    p = plan("prod", ON)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_pod_templates_follow_the_endpoints_but_not_the_credential_values(plan, cloud: str) -> None:
+    """Every resource whose output the ConfigMap carries (database, cache, ...) feeds the pod template, so a
+    change to any of them rolls the pods; the generated credentials feed only the Secret, whose mounted files
+    the kubelet refreshes, so a rotated credential reaches running pods without rolling them."""
+    p = plan("prod", *on(cloud))
     (config_map,) = p.of_type(CONFIG_MAP)
     (secret,) = p.of_type(SECRET)
-    sources = set(config_map.property_dependencies["data"]) | set(secret.property_dependencies["stringData"])
-    assert len(sources) >= 5
+    endpoints = set(config_map.property_dependencies["data"])
+    credentials = set(secret.property_dependencies["stringData"]) - endpoints
+    assert len(endpoints) >= 2 and credentials  # at least the database and the cache
     for deployment in p.of_type(DEPLOYMENT):
-        assert sources <= set(deployment.property_dependencies["spec"]), deployment.name
+        template_sources = set(deployment.property_dependencies["spec"])
+        assert endpoints <= template_sources, deployment.name
+        assert not credentials & template_sources, deployment.name

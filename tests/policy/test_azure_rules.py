@@ -230,6 +230,30 @@ CASES: list[tuple[Any, str, dict[str, Any], dict[str, Any], str]] = [
         "properties.networkAcls.defaultAction is not Deny",
     ),
     (
+        # A keys-only vault for services a closed vault refuses: tagged, RBAC and purge protection, or refused.
+        network.no_public_data_stores,
+        VAULT,
+        {
+            "tags": {"network-exception": "cmk-for-services-outside-trusted-services"},
+            "properties": {
+                "publicNetworkAccess": "Enabled",
+                "networkAcls": {"defaultAction": "Allow"},
+                "enableRbacAuthorization": True,
+                "enablePurgeProtection": True,
+            },
+        },
+        {
+            "tags": {"network-exception": "cmk-for-services-outside-trusted-services"},
+            "properties": {
+                "publicNetworkAccess": "Enabled",
+                "networkAcls": {"defaultAction": "Allow"},
+                "enableRbacAuthorization": False,
+                "enablePurgeProtection": True,
+            },
+        },
+        "properties.networkAcls.defaultAction is not Deny",
+    ),
+    (
         network.restricted_ingress,
         NSG,
         nsg_rule("Internet", "443"),
@@ -393,10 +417,6 @@ def test_allowed_sizes_fit_the_azure_defaults(environment: str) -> None:
         ]
 
 
-def test_azure_tls_policy_default_is_allowed() -> None:
-    assert config.profile("prod").azure.tls_policy in defaults.AZURE_TLS13_POLICIES
-
-
 def _azure_tokens() -> set[str]:
     """Every azure-native type the pack's rule tables name."""
     found: set[str] = set()
@@ -529,6 +549,20 @@ def test_blue_green_on_application_gateway_and_gcp_url_map() -> None:
     assert check_stack(stack.blue_green_both_colours, [url_map]) == ["https: forwards only to green."]
     url_map.props["pathMatchers"][0]["pathRules"][0]["routeAction"]["weightedBackendServices"] = weighted
     assert check_stack(stack.blue_green_both_colours, [url_map]) == []
+
+
+def test_blue_green_on_front_door_origin_groups() -> None:
+    where = {"profileName": "platform-prod-edge", "resourceGroupName": "platform-prod"}
+    group = resource("azure-native:cdn:AFDOriginGroup", "web", {**where, "originGroupName": "web"})
+    blue = resource("azure-native:cdn:AFDOrigin", "web-blue", {**where, "originGroupName": "web", "originName": "blue"})
+    other = resource(
+        "azure-native:cdn:AFDOrigin", "api-green", {**where, "originGroupName": "api", "originName": "green"}
+    )
+    assert check_stack(stack.blue_green_both_colours, [group, blue, other]) == ["web: forwards only to blue."]
+    green = resource(
+        "azure-native:cdn:AFDOrigin", "web-green", {**where, "originGroupName": "web", "originName": "green"}
+    )
+    assert check_stack(stack.blue_green_both_colours, [group, blue, green, other]) == []
 
 
 def subnet(name: str, nsg: str) -> Any:

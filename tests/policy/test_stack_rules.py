@@ -53,3 +53,36 @@ def test_public_ingress_only_on_load_balancers() -> None:
     lb = resource("aws:lb/loadBalancer:LoadBalancer", "alb", {})
     lb.property_dependencies["securityGroups"] = [group]
     assert check_stack(network.public_ingress_only_on_load_balancers, [group, lb]) == []
+
+
+def test_standalone_ingress_rules_belong_to_their_group() -> None:
+    """A rule resource opening a port to anywhere is fine on the load balancer's group, not on another."""
+    lb_group = resource("aws:ec2/securityGroup:SecurityGroup", "lb-sg", {})
+    app_group = resource("aws:ec2/securityGroup:SecurityGroup", "app-sg", {})
+    lb = resource("aws:lb/loadBalancer:LoadBalancer", "alb", {}, securityGroups=lb_group)
+    https = {"cidrIpv6": "::/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "securityGroupId": "sg-1"}
+    rule_type = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    on_lb = resource(rule_type, "https", https, securityGroupId=lb_group)
+    assert check_stack(network.public_ingress_only_on_load_balancers, [lb_group, app_group, lb, on_lb]) == []
+    on_app = resource(rule_type, "https", https, securityGroupId=app_group)
+    assert check_stack(network.public_ingress_only_on_load_balancers, [lb_group, app_group, lb, on_app]) == [
+        "https: accepts traffic from anywhere but no load balancer uses it."
+    ]
+
+
+def test_backup_selection_of_every_resource_or_by_tag() -> None:
+    db = resource(RDS, "db", {"identifier": "db", "tags": {"backup": "daily"}})
+    everything = resource("aws:backup/selection:Selection", "all", {"resources": ["*"]})
+    assert check_stack(stack.prod_database_backup_plan, [db, everything]) == []
+    by_tag = resource(
+        "aws:backup/selection:Selection",
+        "tagged",
+        {"selectionTags": [{"type": "STRINGEQUALS", "key": "backup", "value": "daily"}]},
+    )
+    assert check_stack(stack.prod_database_backup_plan, [db, by_tag]) == []
+    other_tag = resource(
+        "aws:backup/selection:Selection",
+        "tagged",
+        {"selectionTags": [{"type": "STRINGEQUALS", "key": "backup", "value": "weekly"}]},
+    )
+    assert check_stack(stack.prod_database_backup_plan, [db, other_tag]) == ["db: not in any backup plan."]

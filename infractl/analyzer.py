@@ -43,6 +43,10 @@ class PolicyConfigError(Exception):
     """The policy config does not fit the pack (unknown policy, bad level, schema violation)."""
 
 
+class AnalysisError(Exception):
+    """The pack failed on what a program registered (e.g. a NaN it cannot marshal): no verdict."""
+
+
 @dataclass(frozen=True)
 class Violation:
     policy: str
@@ -96,6 +100,7 @@ class Analyzer:
                 raise
         self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
         self.policies = {p.name: p for p in self.info.policies}
+        self._configured: dict[str, dict[str, analyzer_pb2.PolicyConfig]] = {}
 
     def _stderr(self) -> str:
         return self.process.stderr.read().strip() if self.process.stderr else ""
@@ -147,11 +152,13 @@ class Analyzer:
         return result
 
     def configure(self, config: Mapping[str, Any], plan: Plan, stack_config: Mapping[str, str]) -> None:
-        policy_config = {
-            name: analyzer_pb2.PolicyConfig(enforcementLevel=cast(Any, level), properties=struct(properties))
-            for name, (level, properties) in self.reconcile(config).items()
-        }
-        self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
+        key = json.dumps(config, sort_keys=True)
+        if key not in self._configured:  # reconciling validates every policy's schema: once per distinct config
+            self._configured[key] = {
+                name: analyzer_pb2.PolicyConfig(enforcementLevel=cast(Any, level), properties=struct(properties))
+                for name, (level, properties) in self.reconcile(config).items()
+            }
+        self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=self._configured[key]))
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(
                 stack=plan.stack, project=plan.project, organization="organization", dry_run=True, config=stack_config
@@ -161,26 +168,27 @@ class Analyzer:
     def analyze(self, plan: Plan) -> list[Violation]:
         """Analyze each resource, then the whole stack; every diagnostic becomes a Violation."""
         by_urn = {r.urn: r for r in plan.resources}
+        properties = {r.urn: struct(r.inputs) for r in plan.resources}  # each marshalled once, sent twice
         violations: list[Violation] = []
         for resource in plan.resources:
             request = analyzer_pb2.AnalyzeRequest(
                 type=resource.type,
-                properties=struct(resource.inputs),
+                properties=properties[resource.urn],
                 urn=resource.urn,
                 name=resource.name,
                 options=_options(resource),
-                provider=_provider(resource, by_urn),
+                provider=_provider(resource, by_urn, properties),
             )
-            violations += self._violations(self.stub.Analyze(request), by_urn, resource)
+            violations += self._violations(self._call(self.stub.Analyze, request, resource.urn), by_urn, resource)
         stack = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
                     type=r.type,
-                    properties=struct(r.inputs),
+                    properties=properties[r.urn],
                     urn=r.urn,
                     name=r.name,
                     options=_options(r),
-                    provider=_provider(r, by_urn),
+                    provider=_provider(r, by_urn, properties),
                     parent=r.parent,
                     dependencies=r.dependencies,
                     propertyDependencies={
@@ -191,7 +199,15 @@ class Analyzer:
                 for r in plan.resources
             ]
         )
-        return violations + self._violations(self.stub.AnalyzeStack(stack), by_urn, None)
+        return violations + self._violations(self._call(self.stub.AnalyzeStack, stack, plan.stack), by_urn, None)
+
+    @staticmethod
+    def _call(method: Any, request: Any, subject: str) -> analyzer_pb2.AnalyzeResponse:
+        try:
+            return method(request)
+        except grpc.RpcError as exc:
+            details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+            raise AnalysisError(f"the policy pack failed on {subject}: {details}") from None
 
     @staticmethod
     def _violations(
@@ -224,13 +240,15 @@ def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def _provider(resource: Resource, by_urn: Mapping[str, Resource]) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(
+    resource: Resource, by_urn: Mapping[str, Resource], properties: Mapping[str, struct_pb2.Struct]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     """The provider as the engine describes it: a provider reference is ``<urn>::<id>``."""
     provider = by_urn.get(resource.provider.rpartition("::")[0]) if resource.provider else None
     if provider is None:
         return None
     return analyzer_pb2.AnalyzerProviderResource(
-        type=provider.type, properties=struct(provider.inputs), urn=provider.urn, name=provider.name
+        type=provider.type, properties=properties[provider.urn], urn=provider.urn, name=provider.name
     )
 
 

@@ -7,15 +7,12 @@ no credentials. ``--format json`` is for machines (and the policy gate); text is
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pulumi
-
-from . import errors, runtime
-from .stackconfig import ProgramError, Project
+from . import errors, jsontext, runner, runtime
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,16 +39,14 @@ def add_program_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(program: Path, stack: str, overrides: list[str]) -> runtime.Plan:
-    """Run the program, turning bad input into a UsageError.
+def load(program: Path, stack: str, overrides: Sequence[str]) -> runtime.Plan:
+    """The stack's plan, its program run in a worker process (runner.py).
 
-    Bad input is a missing program or stack, or a program that stops with ``pulumi.RunError``
-    (the clean, traceback-free error; this project's ConfigError is one).
+    Bad input is a UsageError: a missing or malformed project or stack, a bad override, or a program
+    that fails (its error summarised in one line).
     """
-    try:
-        return runtime.run(Project.load(program.resolve()), stack, overrides)
-    except (ProgramError, pulumi.RunError) as exc:
-        raise errors.UsageError(str(exc)) from None
+    project = runner.load_project(program)
+    return runner.plan(runner.Job(project.directory, stack, tuple(overrides)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def to_json(plan: runtime.Plan) -> str:
-    return json.dumps(
+    return jsontext.dumps(
         {
             "stack": plan.stack,
             "project": plan.project,
@@ -79,9 +74,7 @@ def to_json(plan: runtime.Plan) -> str:
                 for r in plan.resources
             ],
             "outputs": {name: runtime.SECRET if o.secret else o.value for name, o in plan.outputs.items()},
-        },
-        indent=2,
-        default=str,
+        }
     )
 
 
@@ -100,6 +93,6 @@ def to_text(plan: runtime.Plan) -> str:
     lines += ["", "Outputs:"]
     width = max((len(name) for name in plan.outputs), default=0)
     for name, output in sorted(plan.outputs.items()):
-        value = runtime.SECRET if output.secret else json.dumps(output.value, default=str)
+        value = runtime.SECRET if output.secret else jsontext.dumps(output.value, indent=None)
         lines.append(f"  {name:<{width}}  {value}")
     return "\n".join(lines)

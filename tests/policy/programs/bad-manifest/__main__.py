@@ -1,0 +1,1 @@
+"""Never run: Pulumi.yaml above it is not valid YAML."""

@@ -41,6 +41,9 @@ PROVIDER_PREFIX = "pulumi:providers:"
 
 # SDK enum types that do not describe the API they are used for, with the API's real values,
 # keyed by resource type and property path ("[]" stands for any list index).
+# AutoRest names an enum the API marks extensible (``x-ms-enum.modelAsString``) ``Known<Name>``: any string is
+# valid there, e.g. a data flow's ``Microsoft-PrometheusMetrics`` stream beside KnownDataFlowStreams' five.
+EXTENSIBLE_ENUM_PREFIX = "Known"
 ENUM_CORRECTIONS: dict[tuple[str, str], frozenset[str]] = {
     # azure-native 3.29 types ScheduledQueryRule's condition operator with `monitor.ConditionOperator`,
     # a filter-condition enum (eq/gt/...) that took over the shared name in the generated SDK. The
@@ -308,6 +311,8 @@ class _Walk:
     def enum(self, value: Any, expected: EnumOf, path: str) -> Iterator[tuple[str, str]]:
         self.result.enums += 1
         allowed = ENUM_CORRECTIONS.get((self.resource_type, re.sub(r"\[\d+\]", "[]", path)), expected.values)
+        if all(name.startswith(EXTENSIBLE_ENUM_PREFIX) for name in expected.names) and isinstance(value, str):
+            return  # an extensible enum: the values listed are the known ones, not the only ones
         if value not in allowed:
             names = "/".join(expected.names)
             yield path, f"{value!r} is not one of {names}: {', '.join(sorted(map(str, allowed)))}"

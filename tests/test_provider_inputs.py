@@ -107,6 +107,19 @@ def test_bad_enum_value_is_reported(metric_alert: runtime.Resource) -> None:
     }
 
 
+def test_extensible_azure_enums_take_any_string_but_closed_ones_do_not(plan) -> None:
+    """``Known*`` enums list known values of an extensible API enum (a DCR's data-flow streams)."""
+    rules = cloud_plan(plan, "prod", "azure").of_type("azure-native:monitor:DataCollectionRule")
+    (prometheus,) = [r for r in rules if r.inputs["dataFlows"][0]["streams"] == ["Microsoft-PrometheusMetrics"]]
+    rule = faulty(cloud_plan(plan, "prod", "azure"), prometheus.type, prometheus.name)
+    assert problems(rule) == {}
+    flows = rule.inputs["dataFlows"]
+    flows[0]["streams"] = ["Custom-PlatformMetrics"]
+    assert problems(rule) == {}
+    flows[0]["streams"] = [7]
+    assert set(problems(rule)) == {"dataFlows[0].streams[0]"}
+
+
 def test_wrong_container_type_is_reported(plan, deployment: runtime.Resource) -> None:
     listener = faulty(cloud_plan(plan, "prod", "aws"), "aws:lb/listener:Listener", "http")
     listener.inputs["defaultActions"] = listener.inputs["defaultActions"][0]  # one action, not a list of them

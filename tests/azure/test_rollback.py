@@ -114,11 +114,11 @@ def test_thresholds_and_windows_follow_config(plan):
     [
         (
             ("blueGreen.rollback.evaluationPeriods=2", "blueGreen.rollback.maxRollbackSeconds=600"),
-            "blueGreen.rollback.windowSeconds x evaluationPeriods = 2 minutes: Azure metric alerts",
+            "blueGreen.rollback.windowSeconds = 60: x evaluationPeriods (2) = 2 minutes: Azure metric alerts",
         ),
         (
             ("blueGreen.rollback.windowSeconds=120", "blueGreen.rollback.maxRollbackSeconds=600"),
-            "blueGreen.rollback.windowSeconds = 120 with evaluationPeriods = 1: Azure log alerts",
+            "blueGreen.rollback.windowSeconds = 120: with evaluationPeriods = 1: Azure log alerts",
         ),
     ],
 )

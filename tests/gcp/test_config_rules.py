@@ -26,7 +26,7 @@ def test_shipped_retentions_pass_and_equal_counts_are_accepted(environment, logs
     [
         (
             {"database": {"backupRetentionDays": 7}, "backup": {"dailyRetentionDays": 5}},
-            "database.backupRetentionDays = 7 exceeds backup.dailyRetentionDays = 5",
+            "platform:database.backupRetentionDays = 7: exceeds backup.dailyRetentionDays (5)",
         ),
         ({"database": {"backupRetentionDays": 14}}, "database.backupRetentionDays = 14: Cloud SQL (ENTERPRISE)"),
         ({"backup": {"dailyRetentionDays": 400}}, "backup.dailyRetentionDays = 400: Cloud SQL keeps at most 365"),
@@ -62,4 +62,4 @@ def test_a_value_set_by_hand_exits_2_before_any_resource(capsys):
     )
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
-    assert "database.backupRetentionDays = 5 exceeds backup.dailyRetentionDays = 3" in err
+    assert "platform:database.backupRetentionDays = 5: exceeds backup.dailyRetentionDays (3)" in err

@@ -255,21 +255,24 @@ def claim(alb: Alb, key: str, who: str, until: datetime) -> None:
     boto3.client("elbv2", region_name=REGION).add_tags(ResourceArns=[alb.listener], Tags=[{"Key": key, "Value": value}])
 
 
-NOW = datetime.now(UTC)
-
-
 @pytest.mark.parametrize(
-    ("until", "take_over", "status"),
+    ("remaining", "take_over", "status"),
     [
-        (NOW + timedelta(minutes=5), None, errors.EXIT_LEASE_HELD),  # another run is moving this listener
-        (NOW - timedelta(seconds=1), None, errors.EXIT_OK),  # a crashed run's lease has expired
-        (NOW + timedelta(minutes=5), "infractl:lease:0123456789ab", errors.EXIT_OK),  # taken over by name
+        (timedelta(minutes=5), None, errors.EXIT_LEASE_HELD),  # another run is moving this listener
+        (-timedelta(seconds=1), None, errors.EXIT_OK),  # a crashed run's lease has expired
+        (timedelta(minutes=5), "infractl:lease:0123456789ab", errors.EXIT_OK),  # taken over by name
     ],
 )
 def test_lease_on_the_listener(
-    alb: Alb, faults: Faults, capsys: pytest.CaptureFixture[str], until: datetime, take_over: str | None, status: int
+    alb: Alb,
+    faults: Faults,
+    capsys: pytest.CaptureFixture[str],
+    remaining: timedelta,
+    take_over: str | None,
+    status: int,
 ) -> None:
-    claim(alb, "infractl:lease:0123456789ab", "alice@ops-box pid 4242", until)
+    # Relative to now, not to collection: a slow suite must not let a live lease expire before the test runs.
+    claim(alb, "infractl:lease:0123456789ab", "alice@ops-box pid 4242", datetime.now(UTC) + remaining)
     faults.calls.clear()
     argv = shift_args(alb, "--to", "green", "--bake-seconds", "0", *(["--take-over", take_over] if take_over else []))
     assert run_command(shift, argv, FakeClock()) == status
@@ -296,7 +299,7 @@ def test_lease_is_held_while_moving_and_names_this_run(alb: Alb, capsys: pytest.
 
 
 def test_api_rule_and_web_listener_have_separate_leases(alb: Alb) -> None:
-    claim(alb, "infractl:lease:0123456789ab", "alice@ops-box pid 4242", NOW + timedelta(minutes=5))
+    claim(alb, "infractl:lease:0123456789ab", "alice@ops-box pid 4242", datetime.now(UTC) + timedelta(minutes=5))
     argv = ["shift", "--listener-arn", alb.rule, "--blue-tg", alb.pools["api"]["blue"]]
     argv += ["--green-tg", alb.pools["api"]["green"], "--to", "green"]
     assert run_command(shift, argv, FakeClock()) == errors.EXIT_OK

@@ -2,11 +2,11 @@
 environment variables; their credentials in a Secret, read as files. (SPEC.md's app settings,
 ports, tier, colour and version are each container's own environment: components/application.py.)
 
-The Secret ``app-secrets`` is written by one of two: the External Secrets Operator, which keeps it current
-from the cloud's secret store as the cloud rotates the credentials (secret_sync.py, ``kubernetes.secretSync``,
-on by default), or else Pulumi, with the values the cloud was created with. Those arrive as Pulumi secrets
-(never from stack config), so they stay encrypted in state and the Secret's data is marked secret in every
-preview; they are stale after the cloud's first rotation. Either way the keys are the same. Pods never see them as
+The Secret ``app-secrets`` is written by one of two, under the same keys. By default the External Secrets
+Operator writes it and keeps it current from the cloud's secret store as the cloud rotates the credentials
+(secret_sync.py, ``kubernetes.secretSync``). Otherwise Pulumi writes the values the cloud was created with:
+they arrive as Pulumi secrets (never from stack config), stay encrypted in state, show as secret in every
+preview, and are stale after the cloud's first rotation. Pods never see the credentials as
 environment variables (inherited by every child process, printed by crash reporters and
 ``/proc/<pid>/environ``): the Secret is a read-only volume at ``CREDENTIALS_DIR``, one file per
 credential, and ``<NAME>_FILE`` tells the application where (the ``_FILE`` convention of the

@@ -18,15 +18,52 @@ CONTRACT_VERSION = "2"
 
 
 @dataclass(frozen=True)
+class AwsSecretsManager:
+    """Secrets Manager in ``region``: ``StoredSecret.id`` is a secret's ARN."""
+
+    region: str
+
+
+@dataclass(frozen=True)
+class GcpSecretManager:
+    """Secret Manager of ``project``: ``StoredSecret.id`` is a secret's id in it (its latest version is read)."""
+
+    project: str
+
+
+@dataclass(frozen=True)
+class AzureKeyVault:
+    """The Key Vault at ``url`` in Entra ID tenant ``tenant_id``: ``StoredSecret.id`` is a secret's name in it."""
+
+    url: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+
+
+SecretStore = AwsSecretsManager | GcpSecretManager | AzureKeyVault
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """Where one credential lives in the cloud's secret store, whose current value the cloud's rotation keeps."""
+
+    id: pulumi.Input[str]  # as the store names the secret (see each store above)
+    property: str | None = None  # the key holding the value when the secret is a JSON document
+
+
+@dataclass(frozen=True)
 class WorkloadSettings:
     """How workloads outside the cloud's own compute (Kubernetes) reach its services; never exported.
 
     ``env`` holds plain settings (hosts, ports, names); ``secrets`` holds credential values,
-    as Pulumi secrets, for a cluster that cannot read the cloud's secret store itself.
+    as Pulumi secrets: the ones the cloud was created with, stale once it rotates them.
+    ``secret_store`` and ``stored_secrets`` (the same keys as ``secrets``) say where each
+    credential's current value lives, for a cluster that reads the store itself.
     """
 
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    secret_store: SecretStore | None = None
+    stored_secrets: Mapping[str, StoredSecret] = field(default_factory=dict)
     # Where the database and cache listen (pods' egress; the ports are env's DATABASE_PORT and REDIS_PORT).
     service_cidrs: Sequence[str] = ()
     # What the cloud's usual metrics adapter calls the api's requests per pod per second (the Prometheus
@@ -35,6 +72,10 @@ class WorkloadSettings:
     requests_metric: str = "http_requests_per_second"
     queue_metric: str = "worker_queue_messages_visible"  # by default the worker's own gauge of the backlog
     queue_metric_selector: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.stored_secrets and (self.secret_store is None or self.stored_secrets.keys() != self.secrets.keys()):
+            raise ValueError("stored_secrets needs a secret_store and must name exactly the keys of secrets")
 
 
 @dataclass(frozen=True)

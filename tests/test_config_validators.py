@@ -154,6 +154,7 @@ RANGES: dict[str, tuple[Any, ...]] = {
     "kubernetes.pdbMinAvailablePercent": (0, 100),
     "kubernetes.maxSurgePercent": (1, 100),
     "kubernetes.servicePort": (1, 65535),
+    "kubernetes.secretSync.refreshMinutes": (1, 60),
     "aws.healthCheckGraceSeconds": (60, 7200),
     "aws.credentialCheckMinutes": (1, 60),
     "azure.nameGeneration": (1, 99),

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from .. import application
 from ..config import PlatformConfig
-from ..outputs import EnvironmentOutputs, WorkloadSettings
+from ..outputs import AwsSecretsManager, EnvironmentOutputs, StoredSecret, WorkloadSettings
 from .access import AccessRoles
 from .access_logs import AccessLogs
 from .alarms import Alarms
@@ -242,6 +242,13 @@ class AwsEnvironment(pulumi.ComponentResource):
                     "DATABASE_PASSWORD": credentials.database_password,
                     "REDIS_AUTH_TOKEN": credentials.cache_auth_token,
                     "JWT_SIGNING_KEY": credentials.jwt_signing_key,
+                },
+                # What rotation keeps current: the connection and RBAC-user JSON documents' passwords, the plain key.
+                secret_store=AwsSecretsManager(region=cfg.aws.region),
+                stored_secrets={
+                    "DATABASE_PASSWORD": StoredSecret(secrets.database_secret_arn, "password"),
+                    "REDIS_AUTH_TOKEN": StoredSecret(secrets.cache_secret_arn, "password"),
+                    "JWT_SIGNING_KEY": StoredSecret(secrets.jwt_secret_arn),
                 },
                 service_cidrs=[str(cfg.aws.vpc_cidr)],
                 # The CloudWatch exporter's SQS backlog, served by the Prometheus Adapter's external rules.

@@ -7,7 +7,7 @@ from pulumi_azure_native import Provider, resources
 
 from .. import application
 from ..config import TIERS, PlatformConfig
-from ..outputs import EnvironmentOutputs, WorkloadSettings
+from ..outputs import AzureKeyVault, EnvironmentOutputs, StoredSecret, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .backup import Backup
@@ -169,6 +169,15 @@ class AzureEnvironment(pulumi.ComponentResource):
                     "DATABASE_PASSWORD": secrets.database_password,
                     "REDIS_AUTH_TOKEN": secrets.redis_access_key,
                     "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                },
+                # The rotation writes each new value as the secret's latest version (plain text).
+                secret_store=AzureKeyVault(
+                    url=f"https://{keys.vault_name}.vault.azure.net", tenant_id=client.tenant_id
+                ),
+                stored_secrets={
+                    "DATABASE_PASSWORD": StoredSecret(secrets.secrets["database-password"].name),
+                    "REDIS_AUTH_TOKEN": StoredSecret(secrets.secrets["redis-access-key"].name),
+                    "JWT_SIGNING_KEY": StoredSecret(secrets.secrets["jwt-signing-key"].name),
                 },
                 service_cidrs=[str(cfg.azure.address_space)],  # private endpoints and the delegated subnet
                 # Azure Monitor has no per-queue backlog: the worker's own gauge, via the Prometheus Adapter.

@@ -101,6 +101,22 @@ class WorkloadIdentityConfig(Model):
     azure_client_id: str | None = Field(None, pattern=UUID)
 
 
+class SecretSyncConfig(Model):
+    """How ``app-secrets`` follows the first cloud's credential rotations (components/kubernetes/secret_sync.py).
+
+    On: the External Secrets Operator copies each credential's current value from the cloud's secret store
+    into ``app-secrets`` every ``refreshMinutes``, authenticating as the pods' ServiceAccount
+    (``workloadIdentity``). The operator and its CRDs (``external-secrets.io/v1``, ESO 0.16 or later) are a
+    prerequisite, like the Gateway API, and a preview without them fails naming the CRD. On by default:
+    off, the Secret holds the values the cloud was created with, and AWS rotates them at the first deploy.
+    ``refreshMinutes`` bounds how long pods hold a rotated (dead) database password: 5 like the VMs'
+    credential checks (``aws.credentialCheckMinutes``, ``gcp.secretRefreshMinutes``), at most an hour.
+    """
+
+    enabled: bool = True
+    refresh_minutes: int = Field(5, ge=1, le=60)
+
+
 class KubernetesConfig(Model):
     """The platform's workloads on a Kubernetes cluster (components/kubernetes).
 
@@ -131,6 +147,7 @@ class KubernetesConfig(Model):
     gateway: GatewayConfig = GatewayConfig()
     prometheus: PrometheusConfig = PrometheusConfig()
     workload_identity: WorkloadIdentityConfig = WorkloadIdentityConfig()
+    secret_sync: SecretSyncConfig = SecretSyncConfig()
     # Where pods resolve names: kube-dns pods always; NodeLocal DNSCache answers on 169.254.20.10 and,
     # with kube-proxy in iptables mode, on kube-dns's ClusterIP (dnsServiceIp); Cloud DNS for GKE on
     # the metadata server.

@@ -7,7 +7,7 @@ import pulumi_gcp as gcp
 
 from .. import application
 from ..config import PlatformConfig
-from ..outputs import EnvironmentOutputs, WorkloadSettings
+from ..outputs import EnvironmentOutputs, GcpSecretManager, StoredSecret, WorkloadSettings
 from .access import AccessRoles
 from .alarms import Alarms
 from .alerting import Alerting
@@ -141,6 +141,13 @@ class GcpEnvironment(pulumi.ComponentResource):
                     "DATABASE_PASSWORD": secrets.database_password,
                     "REDIS_AUTH_TOKEN": cache.instance.auth_string,
                     "JWT_SIGNING_KEY": secrets.jwt_signing_key,
+                },
+                # The rotation workflow adds each new value as the secret's latest version.
+                secret_store=GcpSecretManager(project=cfg.gcp.project),
+                stored_secrets={
+                    "DATABASE_PASSWORD": StoredSecret(secrets.secrets["database-password"].secret_id),
+                    "REDIS_AUTH_TOKEN": StoredSecret(secrets.secrets["cache-auth-string"].secret_id),
+                    "JWT_SIGNING_KEY": StoredSecret(secrets.secrets["jwt-signing-key"].secret_id),
                 },
                 service_cidrs=[str(cfg.gcp.private_services_cidr)],  # Cloud SQL and Memorystore's PSA range
                 # The Custom Metrics Stackdriver Adapter: Managed Prometheus's counter (served as a rate), Pub/Sub.

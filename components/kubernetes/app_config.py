@@ -2,8 +2,11 @@
 environment variables; their credentials in a Secret, read as files. (SPEC.md's app settings,
 ports, tier, colour and version are each container's own environment: components/application.py.)
 
-Secret values arrive as Pulumi secrets from the cloud (never from stack config), so they stay
-encrypted in state and the Secret's data is marked secret in every preview. Pods never see them as
+The Secret ``app-secrets`` is written by one of two, under the same keys. By default the External Secrets
+Operator writes it and keeps it current from the cloud's secret store as the cloud rotates the credentials
+(secret_sync.py, ``kubernetes.secretSync``). Otherwise Pulumi writes the values the cloud was created with:
+they arrive as Pulumi secrets (never from stack config), stay encrypted in state, show as secret in every
+preview, and are stale after the cloud's first rotation. Pods never see the credentials as
 environment variables (inherited by every child process, printed by crash reporters and
 ``/proc/<pid>/environ``): the Secret is a read-only volume at ``CREDENTIALS_DIR``, one file per
 credential, and ``<NAME>_FILE`` tells the application where (the ``_FILE`` convention of the
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +67,17 @@ class ContainerConfig:
     rollout_hash: pulumi.Output[str]
 
 
+@dataclass(frozen=True)
+class MountedSecret:
+    """The Secret holding the credentials, as the pods mount it."""
+
+    name: pulumi.Output[str]  # resolves once the Secret exists, so the pods wait for it
+    keys: Sequence[str]
+
+
 class AppConfig(pulumi.ComponentResource):
     config_map: k8s.core.v1.ConfigMap
-    secret: k8s.core.v1.Secret | None
+    secret: k8s.core.v1.Secret | None  # only when Pulumi writes the credentials
     containers: ContainerConfig
 
     def __init__(
@@ -75,11 +86,11 @@ class AppConfig(pulumi.ComponentResource):
         cfg: PlatformConfig,
         namespace: pulumi.Input[str],
         env: Mapping[str, pulumi.Input[str]],
-        secrets: Mapping[str, pulumi.Input[str]],
+        credentials: Mapping[str, pulumi.Input[str]] | MountedSecret,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``env``: environment variable name -> value; ``secrets``: credential name -> value (no Secret
-        is made when it is empty)."""
+        """``env``: environment variable name -> value; ``credentials``: the Secret the operator keeps
+        (secret_sync.py), or credential name -> value for a Secret Pulumi writes (none when empty)."""
         super().__init__("platform:kubernetes:AppConfig", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.config_map = k8s.core.v1.ConfigMap(
@@ -88,31 +99,31 @@ class AppConfig(pulumi.ComponentResource):
             data=dict(env),
             opts=child,
         )
-        # Not immutable: the kubelet refreshes mounted files only from a Secret that can change in place.
-        self.secret = (
-            k8s.core.v1.Secret(
+        self.secret, mounted = None, credentials if isinstance(credentials, MountedSecret) else None
+        if not isinstance(credentials, MountedSecret) and credentials:
+            # Not immutable: the kubelet refreshes mounted files only from a Secret that can change in place.
+            self.secret = k8s.core.v1.Secret(
                 "secrets",
                 metadata=metadata(cfg, "kubernetes", SECRET_NAME, namespace),
                 type="Opaque",
-                string_data={key: pulumi.Output.secret(value) for key, value in secrets.items()},
+                string_data={key: pulumi.Output.secret(value) for key, value in credentials.items()},
                 opts=child,
             )
-            if secrets
-            else None
-        )
+            mounted = MountedSecret(name_of(self.secret.metadata), sorted(credentials))
         # A one-way digest of endpoints reveals nothing, so the annotation need not be secret (a secret
         # annotation would hide the whole pod template's diff).
         rollout_hash = pulumi.Output.unsecret(pulumi.Output.from_input(dict(env)).apply(content_hash))
-        self.containers = self._container_config(sorted(secrets), rollout_hash)
+        self.containers = self._container_config(mounted, rollout_hash)
         self.register_outputs({})
 
-    def _container_config(self, keys: list[str], rollout_hash: pulumi.Output[str]) -> ContainerConfig:
+    def _container_config(self, secret: MountedSecret | None, rollout_hash: pulumi.Output[str]) -> ContainerConfig:
         """Endpoints as environment variables; each credential as a read-only file plus ``<NAME>_FILE``."""
         env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = [
             {"config_map_ref": {"name": name_of(self.config_map.metadata)}}
         ]
-        if self.secret is None:
+        if secret is None:
             return ContainerConfig(env_from, [], [], [], rollout_hash)
+        keys = sorted(secret.keys)
         return ContainerConfig(
             env_from=env_from,
             env=[{"name": f"{key}_FILE", "value": f"{CREDENTIALS_DIR}/{credential_file(key)}"} for key in keys],
@@ -122,7 +133,7 @@ class AppConfig(pulumi.ComponentResource):
                 {
                     "name": CREDENTIALS_VOLUME,
                     "secret": {
-                        "secret_name": name_of(self.secret.metadata),
+                        "secret_name": secret.name,
                         "default_mode": CREDENTIAL_FILE_MODE,
                         "items": [{"key": key, "path": credential_file(key)} for key in keys],
                     },

@@ -17,6 +17,7 @@ from .labels import name_of
 from .namespace import Namespace
 from .network_policies import NetworkPolicies
 from .prometheus import PrometheusMonitoring
+from .secret_sync import SecretSync
 from .traffic import Traffic
 from .workloads import Workloads
 
@@ -62,8 +63,17 @@ class KubernetesEnvironment(pulumi.ComponentResource):
 
         namespace = Namespace("namespace", cfg, opts=child)
         identity = WorkloadIdentity("identity", cfg, namespace=namespace.name, opts=child)
+        # The credentials: kept current from the cloud's store by the External Secrets Operator, or else the
+        # values the cloud was created with.
+        credentials = (
+            SecretSync(
+                "secret-sync", cfg, workload, namespace=namespace.name, service_account=identity.name, opts=child
+            ).mounted
+            if cfg.kubernetes.secret_sync.enabled
+            else workload.secrets
+        )
         app_config = AppConfig(
-            "app-config", cfg, namespace=namespace.name, env=workload.env, secrets=workload.secrets, opts=child
+            "app-config", cfg, namespace=namespace.name, env=workload.env, credentials=credentials, opts=child
         )
         # Egress to the database and cache on the ports the pods are told to use.
         ports = {

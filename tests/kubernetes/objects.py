@@ -24,7 +24,10 @@ LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+SECRET_STORE = "kubernetes:external-secrets.io/v1:SecretStore"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 ON = "kubernetes.enabled=true"
+SYNC_OFF = "kubernetes.secretSync.enabled=false"  # Pulumi writes app-secrets, as before the operator
 CLOUDS = ("aws", "gcp", "azure")
 SERVED_DEPLOYMENTS = ("web-blue", "web-green", "api-blue", "api-green")
 # Shared override sets, so several tests read one plan.

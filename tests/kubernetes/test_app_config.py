@@ -1,5 +1,6 @@
 """The cloud's endpoints in a ConfigMap, read as environment variables (a change rolls the pods); credentials only
-in a Secret, only as secrets, read as mounted files (a change reaches running pods)."""
+in a Secret, read as mounted files (a change reaches running pods). Pulumi writes that Secret, only as secrets,
+when the External Secrets Operator does not (test_secret_sync.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from components.config import AppSettings
 from components.kubernetes.app_config import content_hash
 from infractl import runtime
 
-from .objects import CLOUDS, CONFIG_MAP, DEPLOYMENT, ON, SECRET, applied, containers, on, spec
+from .objects import CLOUDS, CONFIG_MAP, DEPLOYMENT, ON, SECRET, SYNC_OFF, applied, containers, on, spec
 
 SECRET_KEYS = {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"}
 ROLLOUT_HASH = "platform/rollout-hash"
@@ -36,7 +37,7 @@ def test_pods_connect_to_the_first_clouds_services(plan, cloud: str) -> None:
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_credentials_are_only_in_a_secret_that_can_change_in_place(plan, cloud: str) -> None:
-    p = plan("prod", *on(cloud))
+    p = plan("prod", *on(cloud), SYNC_OFF)
     (secret,) = p.of_type(SECRET)
     assert secret.inputs["stringData"] == runtime.SECRET  # the whole map, keys included
     assert "data" not in secret.inputs
@@ -47,9 +48,13 @@ def test_credentials_are_only_in_a_secret_that_can_change_in_place(plan, cloud: 
     assert (provider.inputs["enableSecretMutable"], provider.inputs["enableConfigMapMutable"]) == ("true", "true")
 
 
+@pytest.mark.parametrize("sync", [(), (SYNC_OFF,)], ids=["synced", "written"])
 @pytest.mark.parametrize("cloud", CLOUDS)
-def test_credentials_reach_every_container_as_read_only_files_named_by_file_variables(plan, cloud: str) -> None:
-    p = plan("prod", *on(cloud))
+def test_credentials_reach_every_container_as_read_only_files_named_by_file_variables(
+    plan, cloud: str, sync: tuple[str, ...]
+) -> None:
+    """The same files whoever writes the Secret: the operator (by default) or Pulumi."""
+    p = plan("prod", *on(cloud), *sync)
     for deployment in p.of_type(DEPLOYMENT):
         pod = spec(deployment)["template"]["spec"]
         (volume,) = (v for v in pod["volumes"] if "secret" in v)
@@ -97,7 +102,7 @@ def test_pod_templates_follow_the_endpoints_but_not_the_credential_values(plan, 
     """Every resource whose output the ConfigMap carries (database, cache, ...) feeds the pod template, so a
     change to any of them rolls the pods; the generated credentials feed only the Secret, whose mounted files
     the kubelet refreshes, so a rotated credential reaches running pods without rolling them."""
-    p = plan("prod", *on(cloud))
+    p = plan("prod", *on(cloud), SYNC_OFF)
     (config_map,) = p.of_type(CONFIG_MAP)
     (secret,) = p.of_type(SECRET)
     endpoints = set(config_map.property_dependencies["data"])

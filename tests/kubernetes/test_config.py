@@ -32,6 +32,8 @@ def kubernetes(**values: object) -> dict:
         ({"workloadIdentity": {"awsRoleArn": "arn:aws:iam::123:role/app"}}, "awsRoleArn"),
         ({"workloadIdentity": {"gcpServiceAccount": "app@example.com"}}, "gcpServiceAccount"),
         ({"workloadIdentity": {"azureClientId": "not-a-uuid"}}, "azureClientId"),
+        ({"secretSync": {"refreshMinutes": 0}}, "kubernetes.secretSync.refreshMinutes"),
+        ({"secretSync": {"refreshMinutes": 61}}, "kubernetes.secretSync.refreshMinutes"),
     ],
 )
 def test_rejected(values: dict, problem: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .objects import DEPLOYMENT, ON, SERVICE_ACCOUNT, spec
+from .objects import DEPLOYMENT, ON, SECRET_STORE, SERVICE_ACCOUNT, spec
 
 ROLE = "arn:aws:iam::123456789012:role/platform-app"
 GSA = "platform-app@platform-example.iam.gserviceaccount.com"
@@ -38,6 +38,12 @@ def test_each_clouds_annotation_from_config(plan) -> None:
         assert pod["spec"]["automountServiceAccountToken"] is False
         assert "azure.workload.identity/use" not in pod["metadata"]["labels"]
         assert account.urn in deployment.property_dependencies["spec"]
+    # The operator reads the cloud's secrets as the pods' identity, not its own.
+    (store,) = p.of_type(SECRET_STORE)
+    assert store.inputs["spec"]["provider"]["aws"]["auth"] == {
+        "jwt": {"serviceAccountRef": {"name": "platform-workload"}}
+    }
+    assert account.urn in store.property_dependencies["spec"]
 
 
 def test_azure_workload_identity_labels_the_pods(plan) -> None:

@@ -23,9 +23,9 @@ def test_every_object_is_parented_to_its_component_and_uses_the_provider(plan) -
     components = {r.urn: r for r in p.resources if r.type.startswith("platform:kubernetes:")}
     assert provider.parent == environment.urn
     objects = [r for r in p.resources if r.type.startswith("kubernetes:")]
-    # namespace, quota, limits, service account, config map, secret, 5 policies,
-    # 5 x (deployment, HPA, PDB), 6 services, the HTTPRoute
-    assert len(objects) == 33
+    # namespace, quota, limits, service account, config map, the operator's secret store and external secret
+    # (it writes the Secret), 5 policies, 5 x (deployment, HPA, PDB), 6 services, the HTTPRoute
+    assert len(objects) == 34
     for obj in objects:
         assert components[obj.parent].parent == environment.urn, obj.name
         assert obj.provider.startswith(provider.urn), obj.name

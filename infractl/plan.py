@@ -46,6 +46,7 @@ def load(program: Path, stack: str, overrides: Sequence[str]) -> runtime.Plan:
     that fails (its error summarised in one line).
     """
     project = runner.load_project(program)
+    runner.stack_config(project, stack, overrides)  # the stack name, file and overrides: refused here, in one line
     return runner.plan(runner.Job(project.directory, stack, tuple(overrides)))
 
 

@@ -155,7 +155,7 @@ def test_a_version_bump_documented_in_the_readme_is_the_way_through(capsys, repo
 
 
 def test_consumers_in_this_repository_are_named():
-    assert diff.consumers("aws_https_listener_id") == ["infractl/ops/shift.py"]
+    assert diff.consumers("aws_https_listener_id") == ["infractl/ops/release.py", "infractl/ops/shift.py"]
     assert diff.consumers("aws_dr_database_id") == ["infractl/ops/failover.py"]
 
 

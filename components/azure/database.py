@@ -14,6 +14,15 @@
   config rejects (``azure.postgresTier``).
 - The DR read replica must match the primary's tier and storage to be promotable; Azure gives replicas no
   backups and no HA, and wants their key and identity in the replica's own region.
+- pgAudit (SPEC.md: databases audit DDL and role changes) on both servers: allowed as an extension, loaded
+  through ``shared_preload_libraries`` and logging DDL and role statements, with the CIS logging flags
+  (checkpoints, lock waits). ``shared_preload_libraries`` is static: Azure applies it only at a restart and
+  ARM has no "save and restart", so a deployment script restarts the server once after the value changes
+  (on the first deploy too), as an identity allowed nothing but that restart. ``CREATE EXTENSION pgaudit``
+  (one statement, in the application's first migration) adds the event triggers that name the objects a
+  DDL statement touched; session logging works from the preload.
+- The administrator password is Pulumi's only at creation: credential rotation (rotation.py) owns it after
+  that, so a later ``pulumi up`` never sets the old one back.
 """
 
 from __future__ import annotations
@@ -21,15 +30,36 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+from pulumi_azure_native import authorization, managedidentity, resources
 from pulumi_azure_native import dbforpostgresql as postgresql
 
 from ..config import PlatformConfig
+from .common import client_config
 from .keys import Keys
 from .network import Network
 
 MIN_BACKUP_RETENTION_DAYS = 7  # Azure's minimum for flexible servers (SPEC allows 1 in dev)
 STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)  # Premium SSD sizes Azure offers
 STORAGE_TYPE = "Premium_LRS"
+# Azure's default preload (pg_cron, pg_stat_statements) stays; pgAudit joins it.
+PRELOAD_LIBRARIES = ("pg_cron", "pg_stat_statements", "pgaudit")
+PGAUDIT_CLASSES = ("ddl", "role")  # SPEC.md: DDL and role changes; Azure takes no "-class" exclusions
+# Parameters PostgreSQL reads only at server start: changing one needs a restart (RestartAfterStaticChange).
+STATIC_PARAMETERS = ("shared_preload_libraries",)
+RESTART_ACTIONS = (
+    "Microsoft.DBforPostgreSQL/flexibleServers/read",
+    "Microsoft.DBforPostgreSQL/flexibleServers/restart/action",
+)
+AZ_CLI_VERSION = "2.67.0"  # a version deployment scripts offer (mcr.microsoft.com/azure-cli)
+# The grant may take minutes to reach ARM, and Azure refuses a restart while a parameter update runs.
+RESTART_SCRIPT = """set -eu
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  az postgres flexible-server restart --ids "$SERVER_ID" && exit 0
+  echo "restart attempt $attempt failed; retrying in 30 s" >&2
+  sleep 30
+done
+exit 1
+"""
 
 
 def storage_size_gb(requested: int) -> int:
@@ -45,13 +75,19 @@ def user_identities(ids: list[pulumi.Output[str]]) -> postgresql.UserAssignedIde
 
 
 def server_parameters(cfg: PlatformConfig) -> dict[str, str]:
-    """TLS required at the configured minimum; slow statements and every connection logged."""
+    """TLS required at the configured minimum; slow statements and every connection logged; pgAudit allowed,
+    loaded and logging DDL and role changes; checkpoints and lock waits logged (CIS PostgreSQL)."""
     return {
         "require_secure_transport": "on",
         "ssl_min_protocol_version": f"TLSv{cfg.security.min_tls_version}",
         "log_min_duration_statement": str(cfg.database.slow_query_ms),
         "log_connections": "on",
         "log_disconnections": "on",
+        "log_checkpoints": "on",
+        "log_lock_waits": "on",
+        "azure.extensions": "pgaudit",
+        "shared_preload_libraries": ",".join(PRELOAD_LIBRARIES),
+        "pgaudit.log": ",".join(PGAUDIT_CLASSES),
     }
 
 
@@ -93,14 +129,17 @@ def _configure(
     name: str,
     cfg: PlatformConfig,
     resource_group: pulumi.Input[str],
+    location: str,
     server: postgresql.Server,
 ) -> list[postgresql.Configuration]:
-    """One server parameter after the other: Azure rejects concurrent configuration updates on a server."""
+    """One server parameter after the other (Azure rejects concurrent configuration updates on a server),
+    then the restart that applies the static ones."""
     configured: list[postgresql.Configuration] = []
-    for parameter, value in server_parameters(cfg).items():
+    parameters = server_parameters(cfg)
+    for parameter, value in parameters.items():
         configured.append(
             postgresql.Configuration(
-                f"{name}-{parameter.replace('_', '-')}",
+                f"{name}-{parameter.replace('_', '-').replace('.', '-')}",
                 resource_group_name=resource_group,
                 server_name=server.name,
                 configuration_name=parameter,
@@ -109,7 +148,82 @@ def _configure(
                 opts=pulumi.ResourceOptions(parent=parent, depends_on=configured[-1:]),
             )
         )
+    static = ";".join(f"{p}={parameters[p]}" for p in STATIC_PARAMETERS)
+    RestartAfterStaticChange(
+        f"{name}-restart", cfg, resource_group, location, server, static, configured,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )  # fmt: skip
     return configured
+
+
+class RestartAfterStaticChange(pulumi.ComponentResource):
+    """A deployment script that restarts the server when ``static`` (its static parameters) changes.
+
+    The script runs as its own identity, holding a custom role with the restart action alone on this server;
+    Azure runs it in a container it creates and removes (the deploying principal needs the rights to create
+    a storage account and a container instance in the resource group, which Owner or Contributor has).
+    """
+
+    script: resources.AzureCliScript
+
+    def __init__(
+        self,
+        name: str,
+        cfg: PlatformConfig,
+        resource_group: pulumi.Input[str],
+        location: str,
+        server: postgresql.Server,
+        static: str,
+        configured: list[postgresql.Configuration],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("platform:azure:RestartAfterStaticChange", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        client = client_config(self)
+        group_id = pulumi.Output.concat("/subscriptions/", client.subscription_id, "/resourceGroups/", resource_group)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=resource_group,
+            resource_name_=cfg.name(name),
+            location=location,
+            tags=cfg.tags_for("database"),
+            opts=child,
+        )
+        role = authorization.RoleDefinition(
+            f"{name}-role",
+            scope=group_id,
+            role_name=cfg.name(name),
+            description=f"{cfg.name()}: restart a PostgreSQL server to apply static parameters",
+            permissions=[authorization.PermissionArgs(actions=list(RESTART_ACTIONS))],
+            assignable_scopes=[group_id],
+            opts=child,
+        )
+        allowed = authorization.RoleAssignment(
+            f"{name}-grant",
+            scope=server.id,
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=role.id,
+            opts=child,
+        )
+        self.script = resources.AzureCliScript(
+            f"{name}-script",
+            resource_group_name=resource_group,
+            location=location,
+            kind="AzureCLI",
+            az_cli_version=AZ_CLI_VERSION,
+            script_content=RESTART_SCRIPT,
+            environment_variables=[resources.EnvironmentVariableArgs(name="SERVER_ID", value=server.id)],
+            identity=resources.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
+            # A new tag runs the script again: exactly when a static parameter's value changes.
+            force_update_tag=static,
+            timeout="PT30M",
+            retention_interval="PT1H",
+            cleanup_preference="Always",
+            tags=cfg.tags_for("database"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[allowed, *configured]),
+        )
+        self.register_outputs({"script_id": self.script.id})
 
 
 class Database(pulumi.ComponentResource):
@@ -158,10 +272,11 @@ class Database(pulumi.ComponentResource):
                 parent=self,
                 protect=db.deletion_protection,
                 additional_secret_outputs=["administratorLoginPassword"],
+                ignore_changes=["administratorLoginPassword"],
                 depends_on=[k.crypto_grant for k in (keys, geo_backup_keys) if k],
             ),
         )
-        _configure(self, name, cfg, resource_group, self.server)
+        _configure(self, name, cfg, resource_group, location, self.server)
         postgresql.Database(
             f"{name}-database",
             resource_group_name=resource_group,
@@ -206,5 +321,5 @@ class DatabaseReplica(pulumi.ComponentResource):
                 parent=self, protect=cfg.database.deletion_protection, depends_on=[keys.crypto_grant]
             ),
         )
-        _configure(self, name, cfg, resource_group, self.server)
+        _configure(self, name, cfg, resource_group, location, self.server)
         self.register_outputs({"endpoint": self.server.fully_qualified_domain_name})

@@ -22,7 +22,16 @@ PARAMETERS = {
     "log_min_duration_statement": "1000",
     "log_connections": "on",
     "log_disconnections": "on",
+    "log_checkpoints": "on",
+    "log_lock_waits": "on",
+    "azure.extensions": "pgaudit",
+    "shared_preload_libraries": "pg_cron,pg_stat_statements,pgaudit",
+    "pgaudit.log": "ddl,role",
 }
+RESTART = "platform:azure:RestartAfterStaticChange"
+SCRIPT = "azure-native:resources:AzureCliScript"
+ROLE = "azure-native:authorization:RoleDefinition"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 
 def _urn(p, type_: str, name: str) -> str:
@@ -142,6 +151,51 @@ def test_administrator_password_is_the_secret_from_app_secrets(plan):
     assert server.inputs["administratorLoginPassword"] == SECRET
     password = p.named("random:index/randomPassword:RandomPassword", "secrets-database-password")
     assert server.property_dependencies["administratorLoginPassword"] == [password.urn]
+    # Rotation owns the password after creation: a later deploy must not set the first one back.
+    assert server.ignore_changes == ["administratorLoginPassword"]
+
+
+@pytest.mark.parametrize(
+    ("component", "restart", "server_name"),
+    [
+        (DATABASE, "database-restart", "platform-prod-postgres"),
+        (REPLICA, "database-replica-restart", "platform-prod-postgres-dr"),
+    ],
+)
+def test_a_deployment_script_restarts_each_server_after_the_static_parameters(plan, component, restart, server_name):
+    """shared_preload_libraries only takes effect at a restart, which ARM does not do by itself."""
+    p = azure_plan(plan, "prod")
+    server = only(p, component, SERVER)
+    script = p.named(SCRIPT, f"{restart}-script")
+    assert script.parent == p.named(RESTART, restart).urn
+    assert script.inputs["kind"] == "AzureCLI"
+    assert 'az postgres flexible-server restart --ids "$SERVER_ID"' in script.inputs["scriptContent"]
+    (variable,) = script.inputs["environmentVariables"]
+    assert variable["name"] == "SERVER_ID"
+    assert variable["value"].endswith(f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{server_name}")
+    assert script.property_dependencies["environmentVariables"] == [server.urn]
+    # After every parameter (the restart applies them); again only when a static value changes.
+    assert {c.urn for c in named(p, component, CONFIGURATION).values()} <= set(script.dependencies)
+    preload = _parameters(p, component)["shared_preload_libraries"]
+    assert script.inputs["forceUpdateTag"] == f"shared_preload_libraries={preload}"
+    # Its identity may restart this server and nothing else, and holds that before the script runs.
+    identity = p.named(IDENTITY, f"{restart}-identity")
+    assert script.inputs["identity"]["type"] == "UserAssigned"
+    assert script.property_dependencies["identity"] == [identity.urn]
+    role = p.named(ROLE, f"{restart}-role")
+    assert role.inputs["permissions"] == [
+        {
+            "actions": [
+                "Microsoft.DBforPostgreSQL/flexibleServers/read",
+                "Microsoft.DBforPostgreSQL/flexibleServers/restart/action",
+            ]
+        }
+    ]
+    grant = p.named(ASSIGNMENT, f"{restart}-grant")
+    assert grant.property_dependencies["scope"] == [server.urn]
+    assert grant.property_dependencies["principalId"] == [identity.urn]
+    assert grant.property_dependencies["roleDefinitionId"] == [role.urn]
+    assert grant.urn in script.dependencies
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])

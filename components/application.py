@@ -32,3 +32,30 @@ def environment(cfg: PlatformConfig, tier: Tier, color: Color | None = None) -> 
 def releases_output(cfg: PlatformConfig) -> dict[str, dict[str, str]]:
     """``{"blue": {"image", "version"}, "green": {...}}``, as the outputs contract publishes it."""
     return {color: {"image": r.image, "version": r.version} for color, r in cfg.blue_green.releases.items()}
+
+
+def credential_refresh_units(unit: str, store: str, minutes: int, check: str) -> dict[str, str]:
+    """The systemd timer (and the one-shot service it starts) that moves a VM's container onto rotated
+    credentials: every ``minutes``, spread over as long again so the VMs do not restart together, ``check``
+    restarts ``unit`` when a credential it started with has rotated in ``store``."""
+    seconds = minutes * 60
+    service = f"""[Unit]
+Description=Restart {unit}.service when a credential it started with has rotated in {store}
+After={unit}.service
+
+[Service]
+Type=oneshot
+ExecStart={check}
+"""
+    timer = f"""[Unit]
+Description=Check {store} for rotated credentials every {seconds} s
+
+[Timer]
+OnBootSec={seconds}
+OnUnitActiveSec={seconds}
+RandomizedDelaySec={seconds}
+
+[Install]
+WantedBy=timers.target
+"""
+    return {"service": service, "timer": timer}

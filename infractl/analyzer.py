@@ -24,7 +24,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .runtime import Plan, Resource
+from .runtime import Plan, Resource, unredact
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 # The Python pack parses but never dials the engine address; the engine passes its host server's.
@@ -168,7 +168,10 @@ class Analyzer:
     def analyze(self, plan: Plan) -> list[Violation]:
         """Analyze each resource, then the whole stack; every diagnostic becomes a Violation."""
         by_urn = {r.urn: r for r in plan.resources}
-        properties = {r.urn: struct(r.inputs) for r in plan.resources}  # each marshalled once, sent twice
+        # Secrets go to the pack as the engine sends them (marked secret; the SDK unwraps them for the rules).
+        properties = {
+            r.urn: struct(unredact(r.inputs, r.secrets)) for r in plan.resources
+        }  # marshalled once, sent twice
         violations: list[Violation] = []
         for resource in plan.resources:
             request = analyzer_pb2.AnalyzeRequest(

@@ -89,6 +89,14 @@ class RealisticMocks(pulumi.runtime.Mocks):
             link = {"resourceGroupName": args.args["resourceGroupName"], "rmplName": args.args["rmplName"]}
             resource_id = _azure_id("azure-native:authorization:ResourceManagementPrivateLink", "link", link)
             return {"id": resource_id, "name": link["rmplName"], "location": region}, []
+        if token == "azure-native:logic:listWorkflowTriggerCallbackUrl":
+            workflow, trigger = args.args["workflowName"], args.args["triggerName"]
+            path = f"/workflows/{_digest(token, workflow, length=32)}/triggers/{trigger}/paths/invoke"
+            query = {"api-version": "2016-10-01", "sp": f"/triggers/{trigger}/run", "sv": "1.0"}
+            signature = _digest(token, workflow, trigger, length=43)
+            base = f"https://prod-00.{region}.logic.azure.com:443{path}"
+            url = f"{base}?api-version=2016-10-01&sp=%2Ftriggers%2F{trigger}%2Frun&sv=1.0&sig={signature}"
+            return {"value": url, "method": "POST", "basePath": base, "queries": query}, []
         if token == "azure-native:redis:listRedisKeys":
             return {"primaryKey": _digest(token, "primary", length=44), "secondaryKey": _digest(token, length=44)}, []
         if token in _GCP_CALLS:

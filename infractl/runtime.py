@@ -52,6 +52,9 @@ class Resource:
     # Input path (``tags.Name``, ``rules[0].key``) -> digest of each secret value shown as ``[secret]``:
     # what a diff compares, never printed.
     secret_digests: dict[str, str] = field(default_factory=dict)
+    # The same paths -> the secret values themselves, still marked secret: only for the policy pack, which the
+    # engine hands secrets to (``pulumi_policy`` unwraps them for the rules). Never printed.
+    secrets: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -118,6 +121,7 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = rpc.deserialize_properties(request.object)
+        secrets = secret_values(inputs)
         if request.type.startswith("pulumi:providers:"):
             self.provider_inputs[response.urn] = inputs
         self.registrations.append(
@@ -130,7 +134,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 custom=request.custom,
                 protect=request.protect,
                 inputs=redact(inputs),
-                secret_digests=secret_digests(inputs),
+                secret_digests={path: digest(value["value"]) for path, value in secrets.items()},
+                secrets=secrets,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 delete_before_replace=request.deleteBeforeReplace,
@@ -152,17 +157,35 @@ def redact(value: Any) -> Any:
     return value
 
 
-def secret_digests(value: Any, path: str = "") -> dict[str, str]:
-    """Digest of each secret value under ``value``, by the path ``redact`` leaves ``[secret]`` at."""
-    if rpc.is_rpc_secret(value):
-        return {path: digest(value["value"])}
+def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, child) of a dict or list, in the path syntax of ``Resource.secret_digests``."""
     if isinstance(value, dict):
-        items: Iterator[tuple[str, Any]] = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+        yield from ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
     elif isinstance(value, list):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return {}
-    return {p: d for child_path, child in items for p, d in secret_digests(child, child_path).items()}
+        yield from ((f"{path}[{i}]", v) for i, v in enumerate(value))
+
+
+def secret_values(value: Any, path: str = "") -> dict[str, Any]:
+    """Each secret under ``value`` (still marked secret), by the path ``redact`` leaves ``[secret]`` at."""
+    if rpc.is_rpc_secret(value):
+        return {path: value}
+    return {p: v for child_path, child in _children(value, path) for p, v in secret_values(child, child_path).items()}
+
+
+def unredact(value: Any, secrets: dict[str, Any], path: str = "") -> Any:
+    """``redact`` undone: each ``[secret]`` back to the secret it stands for (for the policy pack only)."""
+    if not secrets:
+        return value
+    if value == SECRET and path in secrets:
+        return secrets[path]
+    if isinstance(value, dict):
+        return {
+            k: unredact(v, secrets, child_path)
+            for (child_path, _), (k, v) in zip(_children(value, path), value.items(), strict=True)
+        }
+    if isinstance(value, list):
+        return [unredact(v, secrets, child_path) for child_path, v in _children(value, path)]
+    return value
 
 
 def digest(value: Any) -> str:

@@ -161,6 +161,7 @@ RANGES: dict[str, tuple[Any, ...]] = {
     "gcp.armorWafSensitivity": (1, 4),
     "gcp.loadBalancerLogSampleRate": (Above(0), 1),
     "gcp.secretRefreshMinutes": (1, 60),
+    "azure.secretRefreshMinutes": (1, 60),
     "security.secretRotationDays": (1, 90),
 }
 

@@ -26,7 +26,7 @@ Azure Monitor alerts; an alert processing rule sends every alert of the vault to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -167,9 +167,11 @@ class Alarms(pulumi.ComponentResource):
         replica: postgresql.Server | None,
         backup_vault: dataprotection.BackupVault | None,
         rollback: Mapping[Color, list[Rule]],
+        extra: Sequence[Rule] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``rollback``: per colour, the blue-green rollback rules (rollback.py), built and routed like the rest."""
+        """``rollback``: per colour, the blue-green rollback rules (rollback.py); ``extra``: rules other components
+        define (the credential rotation's); all built and routed like the rest."""
         super().__init__("platform:azure:Alarms", name, None, opts)
         self._name, self._cfg, self._rg, self._location = name, cfg, resource_group, location
         self._groups = monitoring.action_groups
@@ -187,6 +189,7 @@ class Alarms(pulumi.ComponentResource):
             *self._database_rules(database, replica),
             *self._cache_rules(cache),
             *(rule for rules in rollback.values() for rule in rules),
+            *extra,
         ]
         self.metric_alerts = {r.name: self._metric_alert(r, r.source) for r in rules if isinstance(r.source, Metric)}
         self.log_alerts = {r.name: self._log_alert(r, r.source) for r in rules if isinstance(r.source, Query)}

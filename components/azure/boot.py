@@ -9,7 +9,10 @@
   Monitor agent ships (telemetry.py).
 - Credentials are never in custom data: before each start ``platform-secrets`` asks Key Vault (through the
   vault's private endpoint, as the instance's managed identity) for the database password, the Redis key
-  and the JWT key, and writes them to a root-only file on ``/run`` (memory, gone at shutdown).
+  and the JWT key, and writes them to a root-only file on ``/run`` (memory, gone at shutdown). A read that
+  fails stops the start (no empty credential is ever written). Every ``azure.secretRefreshMinutes``
+  (spread over as long again, so the instances do not restart together) ``platform-secrets-check.timer``
+  reads them again and restarts the container when one rotated (rotation.py).
 - ``platform-metrics.service`` runs the Prometheus agent that scrapes the application every
   ``compute.scrapeIntervalSeconds`` and remote-writes to the Azure Monitor workspace, labelled with tier,
   colour and version, so rollback alerts can tell the colours apart.
@@ -60,12 +63,13 @@ def cloud_config(
         _file(APP_ENV_FILE, "".join(f"{k}={v}\n" for k, v in env.items()), "0644"),
         _file("/usr/local/sbin/platform-token", _TOKEN, "0755"),
         _file("/usr/local/sbin/platform-secrets", _secrets_script(), "0755"),
+        *(_file(f"/etc/systemd/system/{unit}", text, "0644") for unit, text in refresh_units(cfg).items()),
         _file("/usr/local/sbin/platform-pull", _PULL, "0755"),
         _file("/etc/systemd/system/platform-app.service", _app_unit(cfg, release.image, tier, labels), "0644"),
         _file(PROMETHEUS_CONFIG, _prometheus(cfg, labels, remote_write_url, env["AZURE_CLIENT_ID"]), "0644"),
         _file("/etc/systemd/system/platform-metrics.service", _metrics_unit(cfg), "0644"),
     ]
-    units = ["platform-app.service", "platform-metrics.service"]
+    units = ["platform-app.service", "platform-metrics.service", f"{REFRESH}.timer"]
     if queue_metric_url:
         files += [
             _file("/usr/local/sbin/platform-queue-metric", _queue_script(queue_metric_url), "0755"),
@@ -110,21 +114,44 @@ exec docker pull "$1"
 
 
 def _secrets_script() -> str:
-    reads = "".join(f'printf "{variable}=%s\\n" "$(get {secret})" >> "$out"\n' for secret, variable in SECRETS.items())
+    """``platform-secrets``: write the credentials file; ``platform-secrets check``: the same, restarting the
+    application only when a value changed. Any failed read ends the script before the file is replaced."""
+    reads = "".join(
+        f'value="$(get {secret})"\nprintf "{variable}=%s\\n" "$value" >> "$out"\n'
+        for secret, variable in SECRETS.items()
+    )
     return f"""#!/bin/sh
 set -eu
 . {APP_ENV_FILE}
 token="$(/usr/local/sbin/platform-token https://vault.azure.net)"
 get() {{
-  curl -sf -H "Authorization: Bearer $token" \\
-    "$KEY_VAULT_URL/secrets/$1?api-version={KEY_VAULT_API_VERSION}" | jq -r .value
+  body="$(curl -sf -H "Authorization: Bearer $token" "$KEY_VAULT_URL/secrets/$1?api-version={KEY_VAULT_API_VERSION}")"
+  printf '%s' "$body" | jq -er .value
 }}
 umask 077
 mkdir -p "$(dirname {SECRETS_FILE})"
 out="{SECRETS_FILE}.new"
 : > "$out"
-{reads}mv "$out" {SECRETS_FILE}
+{reads}if [ "${{1:-}}" = check ] && cmp -s "$out" {SECRETS_FILE}; then
+  rm -f "$out"
+  exit 0
+fi
+mv "$out" {SECRETS_FILE}
+if [ "${{1:-}}" = check ]; then
+  systemctl restart platform-app.service
+fi
 """
+
+
+REFRESH = "platform-secrets-check"
+
+
+def refresh_units(cfg: PlatformConfig) -> dict[str, str]:
+    """The timer (and the one-shot service it starts) that moves the container onto rotated credentials."""
+    units = application.credential_refresh_units(
+        "platform-app", "Key Vault", cfg.azure.secret_refresh_minutes, "/usr/local/sbin/platform-secrets check"
+    )
+    return {f"{REFRESH}.{kind}": text for kind, text in units.items()}
 
 
 def _app_unit(cfg: PlatformConfig, image: str, tier: Tier, labels: Mapping[str, str]) -> str:

@@ -21,6 +21,7 @@ from .keys import Keys
 from .monitoring import Monitoring
 from .network import Network
 from .rollback import pool_exhausted, rollback_rules
+from .rotation import CredentialRotation
 from .secrets import AppSecrets
 from .storage import Storage
 from .telemetry import Telemetry
@@ -77,6 +78,9 @@ class AzureEnvironment(pulumi.ComponentResource):
             if dr_rg and dr_network and dr_keys
             else None
         )  # fmt: skip
+        rotation = CredentialRotation(
+            "rotation", cfg, rg.name, az.location, keys, secrets.secrets, database.server, cache.redis, opts=child
+        )
         backup = (
             Backup("backup", cfg, rg, az.location, service_keys, database.server, client.subscription_id, opts=child)
             if cfg.backup.enabled
@@ -112,6 +116,7 @@ class AzureEnvironment(pulumi.ComponentResource):
             ("database", database.server.id),
             ("cache", cache.redis.id),
             ("front-door", front_door.profile.id),
+            ("rotation", rotation.workflow.id),
         ):
             monitoring.diagnostics(what, resource_id)
         for what, vault in (("keys", keys), ("dr-keys", dr_keys)):
@@ -120,7 +125,7 @@ class AzureEnvironment(pulumi.ComponentResource):
         alarms = Alarms(
             "alarms", cfg, rg.name, az.location, monitoring, compute.scale_sets, front_door, database.server,
             cache.redis, replica.server if replica else None, backup.vault if backup else None,
-            rollback_rules(cfg, front_door, compute.scale_sets), opts=child,
+            rollback_rules(cfg, front_door, compute.scale_sets), [rotation.failure_rule], opts=child,
         )  # fmt: skip
         pools = pool_exhausted(
             alarms, cfg, rg.name, az.location, telemetry.prometheus_workspace, monitoring.action_groups["high"]

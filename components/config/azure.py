@@ -158,6 +158,8 @@ class AzureConfig(Model):
         "quay.io/prometheus/prometheus:v2.53.0",
         pattern=r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$",
     )
+    # How often each instance checks Key Vault for a rotated credential and restarts its container onto it.
+    secret_refresh_minutes: int = Field(5, ge=1, le=60)
 
     _check_location = field_validator("location", "dr_location")(region_validator(AZURE_LOCATIONS, "Azure location"))
 

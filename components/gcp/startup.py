@@ -28,6 +28,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..application import credential_refresh_units
 from ..config import PlatformConfig, Tier
 
 LAUNCHER = Path(__file__).with_name("launcher.py").read_text()
@@ -65,27 +66,10 @@ REFRESH = "platform-secrets"
 
 def refresh_units(cfg: PlatformConfig) -> dict[str, str]:
     """The timer (and the one-shot service it starts) that moves the container onto rotated credentials."""
-    seconds = cfg.gcp.secret_refresh_minutes * 60
-    service = f"""[Unit]
-Description=Restart {UNIT}.service when a credential it started with has rotated in Secret Manager
-After={UNIT}.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/bin/python3 {LAUNCHER_PATH} check
-"""
-    timer = f"""[Unit]
-Description=Check Secret Manager for rotated credentials every {seconds} s
-
-[Timer]
-OnBootSec={seconds}
-OnUnitActiveSec={seconds}
-RandomizedDelaySec={seconds}
-
-[Install]
-WantedBy=timers.target
-"""
-    return {f"{REFRESH}.service": service, f"{REFRESH}.timer": timer}
+    units = credential_refresh_units(
+        UNIT, "Secret Manager", cfg.gcp.secret_refresh_minutes, f"/usr/bin/python3 {LAUNCHER_PATH} check"
+    )
+    return {f"{REFRESH}.{kind}": text for kind, text in units.items()}
 
 
 def log_name(tier: Tier) -> str:

@@ -68,7 +68,7 @@ def test_docker_from_ubuntu_and_credentials_read_from_key_vault_at_start(plan, s
         assert "--env-file /run/platform/secrets.env" in unit
         secrets = files["/usr/local/sbin/platform-secrets"]
         for secret, variable in (("database-password", "DATABASE_PASSWORD"), ("jwt-signing-key", "JWT_SIGNING_KEY")):
-            assert f'printf "{variable}=%s\\n" "$(get {secret})"' in secrets
+            assert f'value="$(get {secret})"\nprintf "{variable}=%s\\n" "$value"' in secrets
         assert "https://vault.azure.net" in secrets and "umask 077" in secrets
         # No credential in custom data: only names and locations.
         assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"} & set(app_env(vmss))

@@ -333,6 +333,7 @@ AZURE = {"environment": "dev", "clouds": ["azure"]}
 AZURE_PROD = {**PROD, "clouds": ["azure"]}
 GCP = {"environment": "dev", "clouds": ["gcp"]}
 STAGING = {"environment": "staging"}
+AZURE_STAGING = {**STAGING, "clouds": ["azure"], "azure": {"redisSku": "Premium"}}  # staging keeps cache snapshots
 GENERAL_PURPOSE = {"azure": {"postgresTier": "GeneralPurpose", "postgresSku": "Standard_D2ds_v5"}}
 IMAGE = "registry.example.com:5000/team/app:1.2.3@" + DIGEST
 
@@ -533,13 +534,101 @@ RULES = [
         {"backup": {"dailySchedule": "cron(45 23 ? * * *)"}},
         {"backup": {"dailySchedule": "cron(0 3 ? * MON *)"}},
         'platform:backup.dailySchedule = "cron(0 3 ? * MON *)": Azure Backup runs once a day at a fixed UTC time',
-        base={**STAGING, "clouds": ["azure"], "azure": {"redisSku": "Premium"}},
+        base=AZURE_STAGING,
     ),
     Rule(
         "azure._backup_once_a_day",
         {"backup": {"dailySchedule": "cron(0 3 ? * MON *)"}},
         {"backup": {"dailySchedule": "cron(0 3 ? * MON *)", "enabled": True}},
         "Azure Backup runs once a day",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._backup_restore_points_kept",
+        {"backup": {"dailyRetentionDays": 1, "hourlyRetentionDays": 1}},
+        {"backup": {"dailyRetentionDays": 0, "hourlyRetentionDays": 1}},
+        "platform:backup.dailyRetentionDays = 0: on Azure the daily vault backup is the backup plan",
+        base=AZURE_STAGING,
+    ),
+    Rule(
+        "azure._backup_restore_points_kept",
+        {"backup": {"hourlyRetentionDays": 14}, "database": {"backupRetentionDays": 14}},
+        {"backup": {"hourlyRetentionDays": 15}, "database": {"backupRetentionDays": 14}},
+        "platform:backup.hourlyRetentionDays = 15: Azure Backup has no hourly or continuous schedule for PostgreSQL; "
+        "those restore points come from the server's point-in-time recovery, so raise database.backupRetentionDays "
+        "(now 14 days, at most 35) to 15",
+        base=AZURE_STAGING,
+    ),
+    Rule(
+        "azure._backup_restore_points_kept",  # dev's 1-day PITR window is raised to the flexible server's 7
+        {"backup": {"enabled": True, "continuousRetentionDays": 7}},
+        {"backup": {"enabled": True, "continuousRetentionDays": 8}},
+        "platform:backup.continuousRetentionDays = 8: Azure Backup has no hourly or continuous schedule",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._backup_restore_points_kept",  # checked only for the vault a stack with backups creates
+        {"backup": {"hourlyRetentionDays": 30}},
+        {"backup": {"hourlyRetentionDays": 30, "enabled": True}},
+        "platform:backup.hourlyRetentionDays = 30: Azure Backup has no hourly or continuous schedule",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._workspaces_keep_the_logs",
+        {"logging": {"appRetentionDays": 730}},
+        {"logging": {"appRetentionDays": 731}},
+        "platform:logging.appRetentionDays = 731: a Log Analytics workspace keeps data at most 730 days",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._workspaces_keep_the_logs",
+        {"logging": {"auditRetentionDays": 730}},
+        {"logging": {"auditRetentionDays": 1000}},
+        "platform:logging.auditRetentionDays = 1000: a Log Analytics workspace keeps data at most 730 days",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._alarm_windows_evaluable",
+        {"alarms": {"sustainedMinutes": 15}},
+        {"alarms": {"sustainedMinutes": 7}},
+        "platform:alarms.sustainedMinutes = 7: Azure metric alerts evaluate windows of 1, 5, 15, 30, 60, 360, 720, "
+        "1440 minutes",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._alarm_windows_evaluable",  # a metric window, but also the disk and slow-query log alerts'
+        {"alarms": {"sustainedMinutes": 360}},
+        {"alarms": {"sustainedMinutes": 720}},
+        "platform:alarms.sustainedMinutes = 720: Azure log alerts evaluate windows of 1-6 or 1, 5, 10, 15, 30, 45, "
+        "60, 120, 180, 240, 300, 360, 1440, 2880 minutes",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._alarm_windows_evaluable",
+        {"alarms": {"downMinutes": 5}},
+        {"alarms": {"downMinutes": 2}},
+        "platform:alarms.downMinutes = 2: Azure metric alerts evaluate windows of",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._alarm_windows_evaluable",
+        {"alarms": {"databaseConnectionsWindowMinutes": 30}},
+        {"alarms": {"databaseConnectionsWindowMinutes": 10}},
+        "platform:alarms.databaseConnectionsWindowMinutes = 10: Azure metric alerts evaluate windows of",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._alarm_windows_evaluable",  # up to 6 minutes run as that many 1-minute windows
+        {"alarms": {"pagingErrorRateWindowMinutes": 6}},
+        {"alarms": {"pagingErrorRateWindowMinutes": 7}},
+        "platform:alarms.pagingErrorRateWindowMinutes = 7: Azure log alerts evaluate windows of 1-6 or",
+        base=AZURE,
+    ),
+    Rule(
+        "azure._alarm_windows_evaluable",
+        {"alarms": {"errorRateWindowMinutes": 45}},
+        {"alarms": {"errorRateWindowMinutes": 50}},
+        "platform:alarms.errorRateWindowMinutes = 50: Azure log alerts evaluate windows of 1-6 or",
         base=AZURE,
     ),
     Rule(

@@ -33,8 +33,8 @@ import pulumi
 from pulumi_azure_native import alertsmanagement, compute, dataprotection, monitor, redis
 from pulumi_azure_native import dbforpostgresql as postgresql
 
-from ..config import Color, ConfigError, PlatformConfig, Severity, Threshold
-from ..config.azure import LOG_WINDOWS_MINUTES, MAX_EVALUATION_PERIODS, METRIC_WINDOWS_MINUTES
+from ..config import Color, PlatformConfig, Severity, Threshold
+from ..config.azure import LOG_WINDOWS_MINUTES
 from .frontdoor import API_PATHS, FrontDoor
 from .monitoring import Monitoring
 
@@ -42,8 +42,6 @@ LEVEL_SEVERITY: dict[str, Severity] = {"warning": "medium", "critical": "critica
 AZURE_SEVERITY: dict[Severity, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}  # Sev0 .. Sev3
 VMSS, EDGE = "Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Cdn/profiles"
 POSTGRES, REDIS = "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.Cache/redis"
-# A log window Azure has no granularity for is checked as that many 1-minute windows that all breach (at most
-# MAX_EVALUATION_PERIODS).
 MAX_LOG_FREQUENCY_MINUTES = 5  # log alerts run at least this often (1-minute windows run every minute)
 MINUTE, HOUR = 1, 60  # minutes: the finest window, and the span of SPEC's per-hour counts
 # Front Door's access log, with the request path, status and time taken (ms) as typed columns.
@@ -58,13 +56,12 @@ DISK_USED = 'Perf | where ObjectName == "Logical Disk" and CounterName == "% Use
 
 @dataclass(frozen=True)
 class Metric:
-    """A platform metric of ``scope``, aggregated over ``minutes`` (``window_key``: the config key setting them)."""
+    """A platform metric of ``scope``, aggregated over ``minutes`` (one of Azure's metric windows: config checks)."""
 
     scope: pulumi.Input[str]
     namespace: str
     name: str
     minutes: int
-    window_key: str
     aggregation: str = "Average"
 
 
@@ -74,10 +71,9 @@ class Query:
 
     text: pulumi.Input[str]
     minutes: int
-    window_key: str
     aggregation: str = "Count"
     measure: str | None = None
-    periods: int = 1  # consecutive windows that must breach (callers check Azure's limits)
+    periods: int = 1  # consecutive windows that must breach (config checks Azure's limits)
 
 
 @dataclass(frozen=True)
@@ -122,29 +118,12 @@ def iso_minutes(minutes: int) -> str:
     return f"PT{minutes // HOUR}H" if minutes % HOUR == 0 else f"PT{minutes}M"
 
 
-def metric_window(source: Metric) -> str:
-    if source.minutes not in METRIC_WINDOWS_MINUTES:
-        raise ConfigError(
-            [
-                f"platform:alarms.{source.window_key} = {source.minutes}: Azure metric alerts evaluate windows of "
-                f"{', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes"
-            ]
-        )
-    return iso_minutes(source.minutes)
-
-
 def log_window(source: Query) -> tuple[int, int]:
-    """The window (minutes) and how many consecutive windows must breach."""
+    """The window (minutes) and how many consecutive windows must breach: a window Azure has no granularity for
+    (config allows those up to ``MAX_EVALUATION_PERIODS`` minutes) as that many 1-minute windows."""
     if source.minutes in LOG_WINDOWS_MINUTES:
         return source.minutes, source.periods
-    if source.minutes <= MAX_EVALUATION_PERIODS:
-        return MINUTE, source.minutes
-    raise ConfigError(
-        [
-            f"platform:alarms.{source.window_key} = {source.minutes}: Azure log alerts evaluate windows of "
-            f"1-{MAX_EVALUATION_PERIODS} or {', '.join(map(str, LOG_WINDOWS_MINUTES))} minutes"
-        ]
-    )
+    return MINUTE, source.minutes
 
 
 class Alarms(pulumi.ComponentResource):
@@ -183,7 +162,7 @@ class Alarms(pulumi.ComponentResource):
                 "disk",
                 "instance file system used %",
                 cfg.alarms.disk_percent,
-                Query(DISK_USED, cfg.alarms.sustained_minutes, "sustainedMinutes", "Maximum", "CounterValue"),
+                Query(DISK_USED, cfg.alarms.sustained_minutes, "Maximum", "CounterValue"),
             ),
             *self._edge_rules(front_door),
             *self._database_rules(database, replica),
@@ -204,8 +183,8 @@ class Alarms(pulumi.ComponentResource):
         """Per scale set (each tier and colour): CPU and memory, and an instance down."""
         a, rules = self._cfg.alarms, []
         for key, vmss in scale_sets.items():
-            cpu = Metric(vmss.id, VMSS, "Percentage CPU", a.sustained_minutes, "sustainedMinutes")
-            memory = Metric(vmss.id, VMSS, "Available Memory Percentage", a.sustained_minutes, "sustainedMinutes")
+            cpu = Metric(vmss.id, VMSS, "Percentage CPU", a.sustained_minutes)
+            memory = Metric(vmss.id, VMSS, "Available Memory Percentage", a.sustained_minutes)
             rules += [
                 *levels(f"{key}-cpu", f"{key} CPU %", a.cpu_percent, cpu),
                 *levels(f"{key}-memory", f"{key} free memory %", a.memory_percent, memory, free_percent, below=True),
@@ -214,7 +193,7 @@ class Alarms(pulumi.ComponentResource):
                     f"{key}: an instance is unavailable",
                     "critical",
                     1,
-                    Metric(vmss.id, VMSS, "VmAvailabilityMetric", a.down_minutes, "downMinutes", "Minimum"),
+                    Metric(vmss.id, VMSS, "VmAvailabilityMetric", a.down_minutes, "Minimum"),
                     below=True,
                 ),
             ]
@@ -228,50 +207,50 @@ class Alarms(pulumi.ComponentResource):
         api_requests = pulumi.Output.concat(access_log, f" | where {api}")
         errors = server_errors(access_log)
 
-        def error_rate(minutes: int, key: str) -> Query:
-            return Query(errors, minutes, key, "Average", "server_error")
+        def error_rate(minutes: int) -> Query:
+            return Query(errors, minutes, "Average", "server_error")
 
         return [
             *levels(
                 "latency",
                 "Front Door total latency (ms)",
                 a.latency_ms,
-                Metric(profile.id, EDGE, "TotalLatency", a.sustained_minutes, "sustainedMinutes"),
+                Metric(profile.id, EDGE, "TotalLatency", a.sustained_minutes),
             ),
             Rule(
                 "origin-unhealthy",
                 "Front Door: an origin fails its health probes",
                 "critical",
                 100,
-                Metric(profile.id, EDGE, "OriginHealthPercentage", a.down_minutes, "downMinutes", "Minimum"),
+                Metric(profile.id, EDGE, "OriginHealthPercentage", a.down_minutes, "Minimum"),
                 below=True,
             ),
             *levels(
                 "error-rate",
                 "5xx error rate %",
                 a.error_rate_percent,
-                error_rate(a.error_rate_window_minutes, "errorRateWindowMinutes"),
+                error_rate(a.error_rate_window_minutes),
             ),
             Rule(
                 "error-rate-paging",
                 "5xx error rate %: paging",
                 "critical",
                 a.paging_error_rate_percent,
-                error_rate(a.paging_error_rate_window_minutes, "pagingErrorRateWindowMinutes"),
+                error_rate(a.paging_error_rate_window_minutes),
             ),
             Rule(
                 "api-usage",
                 "API requests per minute",
                 "low",
                 a.api_requests_per_minute,
-                Query(api_requests, MINUTE, ""),
+                Query(api_requests, MINUTE),
             ),
             Rule(
                 "failed-logins",
                 "failed logins (401 on the API) per hour",
                 "high",
                 a.failed_logins_per_hour,
-                Query(pulumi.Output.concat(api_requests, f" | where status == {UNAUTHORIZED}"), HOUR, ""),
+                Query(pulumi.Output.concat(api_requests, f" | where status == {UNAUTHORIZED}"), HOUR),
             ),
         ]
 
@@ -280,7 +259,7 @@ class Alarms(pulumi.ComponentResource):
         a, cfg = self._cfg.alarms, self._cfg
 
         def sustained(name: str) -> Metric:
-            return Metric(database.id, POSTGRES, name, a.sustained_minutes, "sustainedMinutes")
+            return Metric(database.id, POSTGRES, name, a.sustained_minutes)
 
         slow = pulumi.Output.format(
             'AzureDiagnostics | where Category == "PostgreSQLLogs" and _ResourceId =~ "{0}" '
@@ -293,7 +272,7 @@ class Alarms(pulumi.ComponentResource):
                 "PostgreSQL down",
                 "critical",
                 1,
-                Metric(database.id, POSTGRES, "is_db_alive", a.down_minutes, "downMinutes", "Minimum"),
+                Metric(database.id, POSTGRES, "is_db_alive", a.down_minutes, "Minimum"),
                 below=True,
             ),
             Rule(
@@ -301,13 +280,7 @@ class Alarms(pulumi.ComponentResource):
                 "PostgreSQL connections",
                 "medium",
                 a.database_connections,
-                Metric(
-                    database.id,
-                    POSTGRES,
-                    "active_connections",
-                    a.database_connections_window_minutes,
-                    "databaseConnectionsWindowMinutes",
-                ),
+                Metric(database.id, POSTGRES, "active_connections", a.database_connections_window_minutes),
             ),
             *levels("database-cpu", "PostgreSQL CPU %", a.cpu_percent, sustained("cpu_percent")),
             *levels("database-memory", "PostgreSQL memory %", a.memory_percent, sustained("memory_percent")),
@@ -317,7 +290,7 @@ class Alarms(pulumi.ComponentResource):
                 f"PostgreSQL statements slower than {cfg.database.slow_query_ms} ms",
                 "low",
                 0,
-                Query(slow, a.sustained_minutes, "sustainedMinutes"),
+                Query(slow, a.sustained_minutes),
             ),
         ]
         if replica is not None:
@@ -327,7 +300,7 @@ class Alarms(pulumi.ComponentResource):
                     "DR replica lag (s)",
                     "critical",
                     a.replica_lag_seconds,
-                    Metric(replica.id, POSTGRES, "physical_replication_delay_in_seconds", MINUTE, "", "Maximum"),
+                    Metric(replica.id, POSTGRES, "physical_replication_delay_in_seconds", MINUTE, "Maximum"),
                 )
             )
         return rules
@@ -347,7 +320,7 @@ class Alarms(pulumi.ComponentResource):
                 f"cache-{signal}",
                 f"Redis {signal} %",
                 threshold,
-                Metric(cache.id, REDIS, metric, a.sustained_minutes, "sustainedMinutes", "Maximum"),
+                Metric(cache.id, REDIS, metric, a.sustained_minutes, "Maximum"),
             )
         ]
 
@@ -365,7 +338,7 @@ class Alarms(pulumi.ComponentResource):
             auto_mitigate=True,
             scopes=[source.scope],
             evaluation_frequency=iso_minutes(MINUTE),
-            window_size=metric_window(source),
+            window_size=iso_minutes(source.minutes),
             # Typed arguments: criteria is a union, so plain dict keys would reach ARM untranslated.
             criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
                 odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",

@@ -6,7 +6,7 @@ SPEC.md's database backups map onto two Azure mechanisms:
   ``Microsoft.DBforPostgreSQL/flexibleServers`` Azure Backup offers daily or weekly full backups into the vault
   store only (no hourly schedule, no operational tier);
 - hourly restore points and point-in-time recovery (prod: 7 days): the server's own PITR window
-  (``database.backupRetentionDays``, continuous WAL backup), so those retentions must fit inside it.
+  (``database.backupRetentionDays``, continuous WAL backup), so config requires those retentions to fit inside it.
 
 The vault encrypts with the ``service-keys`` vault's key (keys.py) through that vault's user-assigned identity
 (double encryption on): Azure accepts only a user-assigned identity when a Backup vault is created with a
@@ -29,9 +29,8 @@ from typing import Any, cast
 import pulumi
 from pulumi_azure_native import dataprotection, dbforpostgresql, resources
 
-from ..config import ConfigError, PlatformConfig
+from ..config import PlatformConfig
 from .common import compact, grant
-from .database import MIN_BACKUP_RETENTION_DAYS
 from .keys import Keys
 
 POSTGRES = "Microsoft.DBforPostgreSQL/flexibleServers"
@@ -45,41 +44,9 @@ RESOURCE_GROUP_ROLE = "Reader"
 
 
 def daily_time(schedule: str) -> str:
-    """``HH:MM`` (UTC) of the shared ``backup.dailySchedule`` cron; Azure Backup needs one fixed time a day."""
-    fields = schedule.removeprefix("cron(").removesuffix(")").split()
-    minute, hour = fields[:2] if len(fields) == 6 else ("", "")
-    if not (minute.isdigit() and hour.isdigit() and int(minute) < 60 and int(hour) < 24):
-        raise ConfigError(
-            [
-                f"platform:backup.dailySchedule = {schedule!r}: Azure Backup runs once a day at a fixed UTC time; "
-                "give a numeric minute and hour, e.g. cron(0 3 * * ? *)"
-            ]
-        )
+    """``HH:MM`` (UTC) of ``backup.dailySchedule``, which config holds to ``cron(M H * * ? *)``: one time a day."""
+    minute, hour = schedule.removeprefix("cron(").split()[:2]
     return f"{int(hour):02d}:{int(minute):02d}"
-
-
-def check_retentions(cfg: PlatformConfig) -> None:
-    """The daily rule is the vault's; hourly and continuous restore points must fit in the server's PITR window."""
-    backup = cfg.backup
-    problems = []
-    if not backup.daily_retention_days:
-        problems.append(
-            "platform:backup.dailyRetentionDays = 0: on Azure the daily vault backup is the backup plan "
-            "(hourly and point-in-time restores come from the server); set it above 0 or backup.enabled to false"
-        )
-    pitr_days = max(cfg.database.backup_retention_days, MIN_BACKUP_RETENTION_DAYS)
-    for key, days in (
-        ("hourlyRetentionDays", backup.hourly_retention_days),
-        ("continuousRetentionDays", backup.continuous_retention_days),
-    ):
-        if days > pitr_days:
-            problems.append(
-                f"platform:backup.{key} = {days}: Azure Backup has no hourly or continuous schedule for PostgreSQL; "
-                f"those restore points come from the server's point-in-time recovery, so raise "
-                f"database.backupRetentionDays (now {pitr_days} days, at most 35) to {days}"
-            )
-    if problems:
-        raise ConfigError(problems)
 
 
 class Backup(pulumi.ComponentResource):
@@ -100,7 +67,6 @@ class Backup(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:azure:Backup", name, None, opts)
-        check_retentions(cfg)
         backup = cfg.backup
         tags = cfg.tags_for("backup")
         geo = backup.copy_to_dr

@@ -34,11 +34,11 @@ from pulumi_azure_native import authorization, managedidentity, resources
 from pulumi_azure_native import dbforpostgresql as postgresql
 
 from ..config import PlatformConfig
+from ..config.azure import MIN_BACKUP_RETENTION_DAYS
 from .common import client_config
 from .keys import Keys
 from .network import Network
 
-MIN_BACKUP_RETENTION_DAYS = 7  # Azure's minimum for flexible servers (SPEC allows 1 in dev)
 STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)  # Premium SSD sizes Azure offers
 STORAGE_TYPE = "Premium_LRS"
 # Azure's default preload (pg_cron, pg_stat_statements) stays; pgAudit joins it.

@@ -3,7 +3,7 @@
 - ``app`` keeps resource logs and metrics ``logging.appRetentionDays``; ``audit`` keeps the subscription's
   activity log (who changed what: Administrative, Security, Policy) and data-plane audit logs
   ``logging.auditRetentionDays``. A PerGB2018 workspace keeps data 30 to 730 days, so dev's 7-day app retention
-  is raised to 30 and a retention above 730 days is refused rather than silently cut.
+  is raised to 30 (config refuses a retention above 730 days rather than have it silently cut).
 - Action groups follow SPEC.md's routing: critical and high page on-call, medium reaches the operations team,
   low feeds the dashboard and daily report. Receivers are ``alarms.subscriptions``' e-mail addresses; other
   teams subscribe by adding receivers to the group (its id is the ``alarm_topic_ids`` output).
@@ -21,13 +21,12 @@ from typing import Literal
 import pulumi
 from pulumi_azure_native import monitor, operationalinsights
 
-from ..config import SEVERITIES, ConfigError, PlatformConfig, Severity
+from ..config import SEVERITIES, PlatformConfig, Severity
+from ..config.azure import MIN_WORKSPACE_RETENTION_DAYS
 
 Workspace = Literal["app", "audit"]
 
 WORKSPACE_SKU = "PerGB2018"
-MIN_WORKSPACE_RETENTION_DAYS = 30  # PerGB2018 keeps data at least 30 days (only the legacy Free tier keeps 7)
-MAX_WORKSPACE_RETENTION_DAYS = 730  # the longest interactive retention a workspace takes
 ACTION_GROUP_SHORT_NAME_LENGTH = 12  # Azure's limit; the short name is the sender shown in e-mail and SMS
 # The activity-log categories that record configuration changes (SPEC.md: audit logging of configuration changes).
 ACTIVITY_LOG_CATEGORIES = ("Administrative", "Security", "Policy")
@@ -42,20 +41,12 @@ LOG_CATEGORY_GROUP: dict[Workspace, str] = {"app": "allLogs", "audit": "audit"}
 
 
 def workspace_retention(cfg: PlatformConfig) -> dict[Workspace, int]:
-    """Each workspace's retention: the configured days, raised to Azure's minimum; above its maximum is an error."""
-    configured: dict[Workspace, tuple[str, int]] = {
-        "app": ("appRetentionDays", cfg.logging.app_retention_days),
-        "audit": ("auditRetentionDays", cfg.logging.audit_retention_days),
+    """Each workspace's retention: the configured days, raised to Azure's minimum (config checks the maximum)."""
+    logs = cfg.logging
+    return {
+        "app": max(logs.app_retention_days, MIN_WORKSPACE_RETENTION_DAYS),
+        "audit": max(logs.audit_retention_days, MIN_WORKSPACE_RETENTION_DAYS),
     }
-    problems = [
-        f"platform:logging.{key} = {days}: a Log Analytics workspace keeps data at most "
-        f"{MAX_WORKSPACE_RETENTION_DAYS} days"
-        for key, days in configured.values()
-        if days > MAX_WORKSPACE_RETENTION_DAYS
-    ]
-    if problems:
-        raise ConfigError(problems)
-    return {kind: max(days, MIN_WORKSPACE_RETENTION_DAYS) for kind, (_, days) in configured.items()}
 
 
 class Monitoring(pulumi.ComponentResource):

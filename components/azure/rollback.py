@@ -65,14 +65,14 @@ def rollback_rules(
                 f"{color}: p95 latency (ms) over the rollback threshold",
                 SEVERITY,
                 rollback.p95_latency_ms,
-                Query(p95, window, "", "Maximum", "p95_ms", periods),
+                Query(p95, window, "Maximum", "p95_ms", periods),
             ),
             Rule(
                 f"rollback-{color}-error-rate",
                 f"{color}: 5xx rate % over the rollback threshold",
                 SEVERITY,
                 rollback.error_rate_percent,
-                Query(server_errors(requests), window, "", "Average", "server_error", periods),
+                Query(server_errors(requests), window, "Average", "server_error", periods),
             ),
         ]
         for tier in ROUTED_TIERS:
@@ -83,14 +83,14 @@ def rollback_rules(
                     f"{tier}-{color}: CPU % over the rollback threshold",
                     SEVERITY,
                     rollback.cpu_percent,
-                    Metric(vmss.id, VMSS, "Percentage CPU", window * periods, ""),
+                    Metric(vmss.id, VMSS, "Percentage CPU", window * periods),
                 ),
                 Rule(
                     f"rollback-{tier}-{color}-memory",
                     f"{tier}-{color}: free memory % under the rollback threshold",
                     SEVERITY,
                     free_percent(rollback.memory_percent),
-                    Metric(vmss.id, VMSS, "Available Memory Percentage", window * periods, ""),
+                    Metric(vmss.id, VMSS, "Available Memory Percentage", window * periods),
                     below=True,
                 ),
             ]

@@ -57,6 +57,7 @@ ROTATOR_ACTIONS = (
     "Microsoft.Cache/redis/regenerateKey/action",
 )
 TRIGGER = "near_expiry"
+FAILURE_WINDOW_MINUTES = 5  # one of Azure's metric-alert windows
 SECURE = {"runtimeConfiguration": {"secureData": {"properties": ["inputs", "outputs"]}}}
 # A Compose's secure inputs hide its output too (it has no secure-outputs setting).
 SECURE_COMPOSE = {"runtimeConfiguration": {"secureData": {"properties": ["inputs"]}}}
@@ -297,6 +298,6 @@ class CredentialRotation(pulumi.ComponentResource):
             "a credential rotation run failed: the secret keeps its value until it expires",
             "high",
             0,
-            Metric(self.workflow.id, "Microsoft.Logic/workflows", "RunsFailed", 5, "rotation", "Total"),
+            Metric(self.workflow.id, "Microsoft.Logic/workflows", "RunsFailed", FAILURE_WINDOW_MINUTES, "Total"),
         )
         self.register_outputs({"workflow_id": self.workflow.id})

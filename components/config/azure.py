@@ -93,10 +93,19 @@ REDIS_PREMIUM_CAPACITIES = range(1, 6)  # P1-P5; C0-C6 are Basic/Standard
 REDIS_MAX_REPLICAS = {"Basic": 0, "Standard": 1, "Premium": 3}  # replicas per primary each tier can run
 REDIS_RDB_FREQUENCIES_MINUTES = (15, 30, 60, 360, 720, 1440)  # the RDB snapshot intervals Azure accepts
 # The windows (minutes) Azure evaluates: metric alerts take only these; log alerts these "aggregation granularities",
-# at most MAX_EVALUATION_PERIODS of them in a row.
+# at most MAX_EVALUATION_PERIODS of them in a row. components/azure/alarms.py checks a shorter log window it has no
+# granularity for as that many 1-minute windows that all breach.
 METRIC_WINDOWS_MINUTES = (1, 5, 15, 30, 60, 360, 720, 1440)
 LOG_WINDOWS_MINUTES = (1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880)
 MAX_EVALUATION_PERIODS = 6
+# The alarms settings components/azure/alarms.py turns into metric alert windows, and into log alert windows.
+METRIC_ALARM_WINDOWS = ("sustainedMinutes", "downMinutes", "databaseConnectionsWindowMinutes")
+LOG_ALARM_WINDOWS = ("sustainedMinutes", "errorRateWindowMinutes", "pagingErrorRateWindowMinutes")
+# A PerGB2018 Log Analytics workspace keeps data 30 to 730 days (only the legacy Free tier keeps 7): shorter
+# retentions are raised to the minimum, longer ones refused rather than silently cut.
+MIN_WORKSPACE_RETENTION_DAYS, MAX_WORKSPACE_RETENTION_DAYS = 30, 730
+# A flexible server keeps point-in-time backups at least 7 days (SPEC allows 1 in dev: raised to 7).
+MIN_BACKUP_RETENTION_DAYS = 7
 # components/azure/network.py carves /24 subnets at blocks 1-3 of each address space (app, data, endpoints; block 0
 # stays free), so it must be a /22 or larger; the app subnet holds every scale set's VMs, and Azure keeps
 # 5 addresses of each subnet for itself.
@@ -214,12 +223,16 @@ class AzureConfig(Model):
 
 
 def check_stack(cfg: PlatformConfig) -> None:
-    """What Azure refuses across sections: key expiry vs rotation, tier features, the DR region."""
+    """What Azure refuses across sections: key expiry vs rotation, tier features, the DR region, alarm windows,
+    log retention, backup schedules and retentions."""
     _key_outlives_rotation(cfg)
     _tiers_allow_features(cfg)
     _dr_in_the_paired_region(cfg)
     _rollback_windows_evaluable(cfg)
+    _alarm_windows_evaluable(cfg)
+    _workspaces_keep_the_logs(cfg)
     _backup_once_a_day(cfg)
+    _backup_restore_points_kept(cfg)
     _app_subnet_holds_the_scale_sets(cfg)
 
 
@@ -242,6 +255,40 @@ def _rollback_windows_evaluable(cfg: PlatformConfig) -> None:
             f"x evaluationPeriods ({periods}) = {window * periods} minutes: Azure metric "
             f"alerts evaluate windows of {', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes",
         )
+
+
+def _alarm_windows_evaluable(cfg: PlatformConfig) -> None:
+    """Each alarm window is one Azure evaluates: metric alerts take only theirs, log alerts theirs or a short run."""
+    minutes = cfg.alarms.model_dump(by_alias=True)
+    for key in METRIC_ALARM_WINDOWS:
+        if minutes[key] not in METRIC_WINDOWS_MINUTES:
+            raise SettingError(
+                f"alarms.{key}",
+                minutes[key],
+                f"Azure metric alerts evaluate windows of {', '.join(map(str, METRIC_WINDOWS_MINUTES))} minutes",
+            )
+    for key in LOG_ALARM_WINDOWS:
+        if minutes[key] not in LOG_WINDOWS_MINUTES and minutes[key] > MAX_EVALUATION_PERIODS:
+            raise SettingError(
+                f"alarms.{key}",
+                minutes[key],
+                f"Azure log alerts evaluate windows of 1-{MAX_EVALUATION_PERIODS} or "
+                f"{', '.join(map(str, LOG_WINDOWS_MINUTES))} minutes",
+            )
+
+
+def _workspaces_keep_the_logs(cfg: PlatformConfig) -> None:
+    """Logs go to Log Analytics workspaces; a retention past their maximum would be cut short, not kept."""
+    for key, days in (
+        ("appRetentionDays", cfg.logging.app_retention_days),
+        ("auditRetentionDays", cfg.logging.audit_retention_days),
+    ):
+        if days > MAX_WORKSPACE_RETENTION_DAYS:
+            raise SettingError(
+                f"logging.{key}",
+                days,
+                f"a Log Analytics workspace keeps data at most {MAX_WORKSPACE_RETENTION_DAYS} days",
+            )
 
 
 def _key_outlives_rotation(cfg: PlatformConfig) -> None:
@@ -314,6 +361,34 @@ def _backup_once_a_day(cfg: PlatformConfig) -> None:
             "Azure Backup runs once a day at a fixed UTC time: give one minute and one hour, every day, "
             "e.g. cron(0 3 * * ? *)",
         )
+
+
+def _backup_restore_points_kept(cfg: PlatformConfig) -> None:
+    """Azure Backup takes only the daily vault backup of PostgreSQL; hourly and continuous restore points are the
+    server's point-in-time recovery, so their retentions must fit its window."""
+    backup = cfg.backup
+    if not backup.enabled:
+        return
+    if not backup.daily_retention_days:
+        raise SettingError(
+            "backup.dailyRetentionDays",
+            0,
+            "on Azure the daily vault backup is the backup plan (hourly and point-in-time restores come from the "
+            "server); set it above 0 or backup.enabled to false",
+        )
+    pitr_days = max(cfg.database.backup_retention_days, MIN_BACKUP_RETENTION_DAYS)
+    for key, days in (
+        ("hourlyRetentionDays", backup.hourly_retention_days),
+        ("continuousRetentionDays", backup.continuous_retention_days),
+    ):
+        if days > pitr_days:
+            raise SettingError(
+                f"backup.{key}",
+                days,
+                "Azure Backup has no hourly or continuous schedule for PostgreSQL; those restore points come from "
+                f"the server's point-in-time recovery, so raise database.backupRetentionDays (now {pitr_days} days, "
+                f"at most 35) to {days}",
+            )
 
 
 def _app_subnet_holds_the_scale_sets(cfg: PlatformConfig) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ConfigError
-from tests.azure.support import azure_plan, named, only
+from tests.azure.support import azure_plan, named, only, refused
 
 BACKUP = "platform:azure:Backup"
 VAULT = "azure-native:dataprotection:BackupVault"
@@ -136,27 +135,13 @@ def test_vault_gets_the_backup_role_on_the_server_and_reader_on_its_group(plan, 
     assert grants["backup-group-reader"].inputs["scope"].endswith(f"/resourceGroups/platform-{stack}")
 
 
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        (
-            ("backup.dailySchedule=cron(0 */6 * * ? *)",),
-            'platform:backup.dailySchedule = "cron(0 */6 * * ? *)": Azure Backup runs once a day at a fixed UTC time',
-        ),
-        (
-            ("backup.hourlyRetentionDays=10",),
-            "platform:backup.hourlyRetentionDays = 10: Azure Backup has no hourly or continuous schedule",
-        ),
-        (
-            ("backup.dailyRetentionDays=0",),
-            "platform:backup.dailyRetentionDays = 0: on Azure the daily vault backup is the backup plan",
-        ),
-    ],
-)
-def test_backup_config_azure_cannot_honour_is_refused(plan, overrides, message):
-    with pytest.raises(ConfigError) as error:
-        azure_plan(plan, "prod", *overrides)
-    assert message in str(error.value)
+def test_backup_config_azure_cannot_honour_is_refused_before_planning(capsys):
+    """Config refuses it (test_config_validators.py has each case), not the Backup component half-way through."""
+    assert refused(capsys, "prod", "backup.hourlyRetentionDays=10")[1:] == [
+        "platform:backup.hourlyRetentionDays = 10: Azure Backup has no hourly or continuous schedule for PostgreSQL; "
+        "those restore points come from the server's point-in-time recovery, so raise database.backupRetentionDays "
+        "(now 7 days, at most 35) to 10"
+    ]
 
 
 def test_hourly_restore_points_fit_a_longer_pitr_window(plan):

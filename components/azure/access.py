@@ -5,7 +5,10 @@ vault, network), Owner and RBAC Administrator let an admin grant anything. So ea
 role definition assignable only at this resource group, built from capabilities as on GCP:
 
 - monitor: read the platform's resources, metrics, alerts, autoscale and backup state and the flags.
-- view-logs: query the Log Analytics workspaces, without their shared (ingestion) keys.
+- view-logs: query a Log Analytics workspace, without its shared (ingestion) keys. It is a role of its
+  own, assigned on each workspace a role may read: all three read the app workspace, only admins the audit
+  workspace (activity log, Key Vault audit), which also refuses resource-context queries (monitoring.py)
+  so that reading a resource in the group does not open its audit logs.
 - deploy: roll the scale sets to a new model, scale them, move Front Door's origin weights and
   autoscale, and change feature flags. Rolling back is the same calls with the previous model or weights.
 - manage-access: read, add and remove role assignments in this resource group. Its assignment
@@ -21,12 +24,14 @@ names are unique per Entra tenant: one stack per environment per tenant.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, operationalinsights
 
 from ..config import PlatformConfig
+from .monitoring import Workspace
 
 
 @dataclass(frozen=True)
@@ -86,17 +91,19 @@ CAPABILITIES: dict[str, Capability] = {
     ),
 }
 ROLES: dict[str, tuple[str, ...]] = {
-    "admin": ("monitor", "view-logs", "deploy", "manage-access"),
-    "developer": ("monitor", "view-logs", "deploy"),
-    "viewer": ("monitor", "view-logs"),
+    "admin": ("monitor", "deploy", "manage-access"),
+    "developer": ("monitor", "deploy"),
+    "viewer": ("monitor",),
 }
+LOGS_ROLE = "logs"  # the view-logs capability, assigned per workspace
+READS: dict[str, tuple[Workspace, ...]] = {"admin": ("app", "audit"), "developer": ("app",), "viewer": ("app",)}
 ASSIGNABLE_PRINCIPAL_TYPES = ("User", "Group")
 CONDITION_VERSION = "2.0"  # the only version Azure ABAC accepts
 
 
-def permissions(role: str) -> authorization.PermissionArgs:
-    """The role's capabilities merged into one permission block."""
-    capabilities = [CAPABILITIES[c] for c in ROLES[role]]
+def permissions(capability_names: tuple[str, ...]) -> authorization.PermissionArgs:
+    """Capabilities merged into one permission block."""
+    capabilities = [CAPABILITIES[c] for c in capability_names]
 
     def merged(key: str) -> list[str]:
         return sorted({action for c in capabilities for action in getattr(c, key)})
@@ -125,28 +132,33 @@ def delegation_condition(role_guids: list[str]) -> str:
 class AccessRoles(pulumi.ComponentResource):
     roles: dict[str, authorization.RoleDefinition]
     assignments: dict[str, authorization.RoleAssignment]
+    log_assignments: dict[str, authorization.RoleAssignment]
 
     def __init__(
         self,
         name: str,
         cfg: PlatformConfig,
         resource_group_id: pulumi.Input[str],
+        workspaces: Mapping[Workspace, operationalinsights.Workspace],
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``workspaces``: the Log Analytics workspaces by kind (monitoring.py), each read as ``READS`` says."""
         super().__init__("platform:azure:AccessRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.roles = {
-            role: authorization.RoleDefinition(
+
+        def definition(role: str, capabilities: tuple[str, ...]) -> authorization.RoleDefinition:
+            return authorization.RoleDefinition(
                 f"{name}-{role}",
                 scope=resource_group_id,
                 role_name=cfg.name(role),
                 description=f"{cfg.name()} {role}: {', '.join(capabilities)}",
-                permissions=[permissions(role)],
+                permissions=[permissions(capabilities)],
                 assignable_scopes=[resource_group_id],
                 opts=child,
             )
-            for role, capabilities in ROLES.items()
-        }
+
+        self.roles = {role: definition(role, capabilities) for role, capabilities in ROLES.items()}
+        logs = definition(LOGS_ROLE, ("view-logs",))
         condition = pulumi.Output.all(*(r.name for r in self.roles.values())).apply(delegation_condition)
         self.assignments = {
             role: authorization.RoleAssignment(
@@ -160,5 +172,17 @@ class AccessRoles(pulumi.ComponentResource):
                 opts=child,
             )
             for role, object_id in cfg.azure.group_object_ids.items()
+        }
+        self.log_assignments = {
+            f"{role}-{kind}": authorization.RoleAssignment(
+                f"{name}-{role}-{kind}-logs",
+                scope=workspaces[kind].id,
+                principal_id=object_id,
+                principal_type="Group",
+                role_definition_id=logs.id,
+                opts=child,
+            )
+            for role, object_id in cfg.azure.group_object_ids.items()
+            for kind in READS[role]
         }
         self.register_outputs({role: r.id for role, r in self.roles.items()})

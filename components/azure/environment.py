@@ -111,7 +111,7 @@ class AzureEnvironment(pulumi.ComponentResource):
             },
             opts=child,
         )  # fmt: skip
-        access = AccessRoles("access", cfg, rg.id, opts=child)
+        access = AccessRoles("access", cfg, rg.id, monitoring.workspaces, opts=child)
         for what, resource_id in (
             ("database", database.server.id),
             ("cache", cache.redis.id),

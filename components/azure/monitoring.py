@@ -74,8 +74,12 @@ class Monitoring(pulumi.ComponentResource):
                 location=location,
                 sku={"name": WORKSPACE_SKU},
                 retention_in_days=days,
-                # Readers and writers authenticate with Entra ID; the shared keys cannot be used.
-                features={"disable_local_auth": True},
+                # Readers and writers authenticate with Entra ID; the shared keys cannot be used. The audit
+                # workspace answers only those granted on it (access.py): no query in a resource's context.
+                features={
+                    "disable_local_auth": True,
+                    "enable_log_access_using_only_resource_permissions": kind == "app",
+                },
                 tags={**tags, "log-kind": kind},
                 opts=child,
             )

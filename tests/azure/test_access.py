@@ -19,7 +19,7 @@ GROUPS = f'azure.groupObjectIds={{"admin": "{ADMINS}", "viewer": "{VIEWERS}"}}'
 
 def _permissions(p) -> dict[str, dict[str, set[str]]]:
     roles = named(p, ACCESS, DEFINITION)
-    assert set(roles) == {"access-admin", "access-developer", "access-viewer"}
+    assert set(roles) == {"access-admin", "access-developer", "access-viewer", "access-logs"}
     result = {}
     for name, role in roles.items():
         (block,) = role.inputs["permissions"]
@@ -44,17 +44,19 @@ def test_roles_are_custom_roles_assignable_only_at_the_resource_group(plan, stac
 
 def test_each_role_builds_on_the_one_below_with_least_privilege(plan):
     roles = _permissions(azure_plan(plan, "prod"))
-    viewer, developer, admin = (roles[r] for r in ("viewer", "developer", "admin"))
+    viewer, developer, admin, logs = (roles[r] for r in ("viewer", "developer", "admin", "logs"))
     assert viewer["actions"] < developer["actions"] < admin["actions"]
-    # monitor and view logs, never the workspaces' ingestion keys
-    assert {"Microsoft.Insights/*/read", "Microsoft.OperationalInsights/workspaces/analytics/query/action"} <= viewer[
-        "actions"
-    ]
-    assert all(r["notActions"] == {"Microsoft.OperationalInsights/workspaces/sharedKeys/read"} for r in roles.values())
-    assert {a for a in viewer["actions"] if not a.endswith("/read")} == {
+    assert "Microsoft.Insights/*/read" in viewer["actions"]
+    assert all(not a.endswith("/action") for a in viewer["actions"])  # reads only
+    # Log queries are a role of their own (granted per workspace), never with the ingestion keys.
+    assert not any(
+        a.startswith("Microsoft.OperationalInsights") for r in (viewer, developer, admin) for a in r["actions"]
+    )
+    assert {a for a in logs["actions"] if not a.endswith("/read")} == {
         "Microsoft.OperationalInsights/workspaces/analytics/query/action",
         "Microsoft.OperationalInsights/workspaces/search/action",
-    }  # reads and log queries only
+    }
+    assert logs["notActions"] == {"Microsoft.OperationalInsights/workspaces/sharedKeys/read"}
     assert viewer["dataActions"] == {"Microsoft.AppConfiguration/configurationStores/keyValues/read"}
     # deploy and roll back: scale set models, Front Door's origin weights, flags
     deploy = developer["actions"] - viewer["actions"]
@@ -74,12 +76,33 @@ def test_each_role_builds_on_the_one_below_with_least_privilege(plan):
     }
     for role in roles.values():
         assert "*" not in role["actions"] and not any(a.endswith("/*") for a in role["actions"])
+        assert not role["notActions"] - logs["notActions"]
         assert not any(a.startswith("Microsoft.KeyVault") for a in role["actions"])  # no vault, key or secret
+
+
+def test_only_admins_read_the_audit_workspace(plan):
+    p = azure_plan(plan, "prod", GROUPS)
+    assignments = named(p, ACCESS, ASSIGNMENT)
+    logs = p.named(DEFINITION, "access-logs")
+    workspaces = {
+        kind: p.named("azure-native:operationalinsights:Workspace", f"monitoring-{kind}") for kind in ("app", "audit")
+    }
+    expected = {("admin", "app"), ("admin", "audit"), ("viewer", "app")}
+    reads = {(name.split("-")[1], name.split("-")[2]) for name in assignments if name.endswith("-logs")}
+    assert reads == expected
+    for role, kind in expected:
+        grant = assignments[f"access-{role}-{kind}-logs"]
+        assert grant.property_dependencies["scope"] == [workspaces[kind].urn]
+        assert grant.property_dependencies["roleDefinitionId"] == [logs.urn]
+        assert grant.inputs["principalId"] == {"admin": ADMINS, "viewer": VIEWERS}[role]
+    # Reading a resource of the group opens its logs in the app workspace, never in the audit one.
+    assert workspaces["app"].inputs["features"]["enableLogAccessUsingOnlyResourcePermissions"] is True
+    assert workspaces["audit"].inputs["features"]["enableLogAccessUsingOnlyResourcePermissions"] is False
 
 
 def test_configured_groups_get_their_roles_at_the_resource_group(plan):
     p = azure_plan(plan, "prod", GROUPS)
-    assignments = named(p, ACCESS, ASSIGNMENT)
+    assignments = {k: v for k, v in named(p, ACCESS, ASSIGNMENT).items() if not k.endswith("-logs")}
     assert set(assignments) == {"access-admin", "access-viewer"}
     role_ids = p.outputs["azure_access_role_ids"].value
     group = f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/platform-prod"
@@ -109,7 +132,7 @@ def test_admins_may_assign_only_the_platform_roles_to_users_or_groups(plan):
 def test_no_groups_no_assignments_but_the_roles_exist(plan):
     p = azure_plan(plan, "dev")
     assert not named(p, ACCESS, ASSIGNMENT)
-    assert len(named(p, ACCESS, DEFINITION)) == 3
+    assert len(named(p, ACCESS, DEFINITION)) == 4  # the three roles and the per-workspace log reader
 
 
 @pytest.mark.parametrize(

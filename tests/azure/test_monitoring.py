@@ -32,7 +32,7 @@ def test_workspace_retention_per_environment(plan, stack, app, audit):
         workspace = workspaces[f"monitoring-{kind}"].inputs
         assert workspace["workspaceName"] == f"platform-{stack}-{kind}"
         assert workspace["sku"] == {"name": "PerGB2018"}
-        assert workspace["features"] == {"disableLocalAuth": True}
+        assert workspace["features"]["disableLocalAuth"] is True  # Entra ID only, no shared keys
 
 
 def test_retention_follows_config_and_refuses_beyond_azure_maximum(plan, capsys):

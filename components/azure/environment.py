@@ -117,11 +117,15 @@ class AzureEnvironment(pulumi.ComponentResource):
             ("cache", cache.redis.id),
             ("front-door", front_door.profile.id),
             ("rotation", rotation.workflow.id),
+            *([("database-replica", replica.server.id)] if replica else []),  # the DR replica's logs too
         ):
             monitoring.diagnostics(what, resource_id)
         for what, vault in (("keys", keys), ("dr-keys", dr_keys)):
             if vault:
                 monitoring.diagnostics(what, vault.vault.id, workspace="audit")
+        # Who read, wrote or deleted configuration objects (S3 server access logs' counterpart).
+        config_blobs = pulumi.Output.concat(storage.accounts["config"].id, "/blobServices/default")
+        monitoring.diagnostics("config-blobs", config_blobs, workspace="audit")
         alarms = Alarms(
             "alarms", cfg, rg.name, az.location, monitoring, compute.scale_sets, front_door, database.server,
             cache.redis, replica.server if replica else None, backup.vault if backup else None,

@@ -82,6 +82,11 @@ def test_database_cache_and_front_door_send_logs_and_metrics_to_the_app_workspac
         "database": p.named("azure-native:dbforpostgresql:Server", "database-server"),
         "cache": p.named("azure-native:redis:Redis", "cache-redis"),
         "front-door": p.named("azure-native:cdn:Profile", "front-door-profile"),
+        **(
+            {"database-replica": p.named("azure-native:dbforpostgresql:Server", "database-replica-server")}
+            if stack == "prod"
+            else {}
+        ),
     }
     for what, resource in sources.items():
         setting = settings[f"monitoring-{what}-app"]
@@ -99,7 +104,13 @@ def test_key_vault_audit_logs_go_to_the_audit_workspace(plan, stack):
     settings = named(p, MONITORING, DIAGNOSTICS)
     audit = p.named(WORKSPACE, "monitoring-audit")
     vaults = {"keys": "keys-vault", **({"dr-keys": "dr-keys-vault"} if stack == "prod" else {})}
-    assert {n for n in settings if n.endswith("-audit")} == {f"monitoring-{what}-audit" for what in vaults}
+    expected = {f"monitoring-{what}-audit" for what in (*vaults, "config-blobs")}
+    assert {n for n in settings if n.endswith("-audit")} == expected
+    blobs = settings["monitoring-config-blobs-audit"]
+    assert blobs.inputs["resourceUri"].endswith("/blobServices/default")
+    assert blobs.property_dependencies["resourceUri"] == [
+        p.named("azure-native:storage:StorageAccount", "storage-config").urn
+    ]
     for what, vault_name in vaults.items():
         setting = settings[f"monitoring-{what}-audit"]
         vault = p.named("azure-native:keyvault:Vault", vault_name)

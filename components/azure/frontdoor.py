@@ -19,8 +19,9 @@ asks for a private endpoint connection to the Private Link service, which **the 
 after the first ``pulumi up`` (README). Front Door and the load balancer probe ``compute.healthPath`` on
 ``compute.appPort``; traffic from Front Door to the instances stays on Microsoft's backbone and in the VNet.
 
-In front: the WAF policy (Prevention, Microsoft's Default Rule Set 2.1 and the Bot Manager rule set) is bound
-to the endpoint and the custom domain. TLS: the custom domain ``azure.domainName`` with a Front Door managed
+In front: the WAF policy (Prevention, Microsoft's Default Rule Set 2.1 and the Bot Manager rule set, and a
+per-client-IP rate limit from ``app.rateLimitRequests`` / ``rateLimitWindow``) is bound to the endpoint and the
+custom domain. TLS: the custom domain ``azure.domainName`` with a Front Door managed
 certificate (renewed automatically) under the ``TLS12_2023`` cipher-suite set (TLS 1.2 minimum, TLS 1.3
 offered), or TLS 1.3 only when ``security.minTlsVersion`` is 1.3; HTTP is redirected to HTTPS. Routes:
 ``/api/*`` to the api origin group, everything else to web.
@@ -50,6 +51,16 @@ LB_PROBE_THRESHOLD = 2  # an instance leaves the pool after 2 failed probes, 10 
 TLS13_CIPHERS = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]
 MS_PER_SECOND = 1000
 MIN_ORIGIN_TIMEOUT_SECONDS = 16  # Front Door's shortest origin response timeout
+RATE_WINDOWS_MINUTES = (1, 5)  # the windows Front Door's rate-limit rules count in
+
+
+def rate_limit(cfg: PlatformConfig) -> tuple[int, int]:
+    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as Front Door's (threshold, window minutes): the
+    shortest window covering the app's (the longest when none does), the threshold scaled to keep the rate and
+    rounded up. The application's own limiter stays the precise one; the WAF is the edge."""
+    app = cfg.app
+    minutes = next((m for m in RATE_WINDOWS_MINUTES if m * 60_000 >= app.rate_limit_window), RATE_WINDOWS_MINUTES[-1])
+    return -(-app.rate_limit_requests * minutes * 60_000 // app.rate_limit_window), minutes
 
 
 def origin_host(tier: Tier, color: Color) -> str:
@@ -206,6 +217,25 @@ class FrontDoor(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _rate_rule(self) -> frontdoor.CustomRuleArgs:
+        """Every request counts (each carries a Host header): per socket IP, blocked past the threshold."""
+        threshold, minutes = rate_limit(self._cfg)
+        return frontdoor.CustomRuleArgs(
+            name="ratelimit",
+            priority=100,
+            enabled_state="Enabled",
+            rule_type="RateLimitRule",
+            rate_limit_threshold=threshold,
+            rate_limit_duration_in_minutes=minutes,
+            group_by=[frontdoor.GroupByVariableArgs(variable_name="SocketAddr")],
+            match_conditions=[
+                frontdoor.MatchConditionArgs(
+                    match_variable="RequestHeader", selector="Host", operator="GreaterThan", match_value=["0"]
+                )
+            ],
+            action="Block",
+        )
+
     def _firewall(self, location: str) -> None:
         """The WAF policy in Prevention mode, bound to everything the endpoint and the domain serve."""
         cfg = self._cfg
@@ -216,6 +246,7 @@ class FrontDoor(pulumi.ComponentResource):
             location="Global",
             sku={"name": SKU},
             policy_settings={"enabled_state": "Enabled", "mode": "Prevention", "request_body_check": "Enabled"},
+            custom_rules={"rules": [self._rate_rule()]},
             managed_rules={
                 "managed_rule_sets": [
                     {"rule_set_type": rule_set, "rule_set_version": version, "rule_set_action": action}

@@ -169,3 +169,24 @@ def test_probe_path_and_port_follow_config(plan):
     assert {r["backendPort"] for r in lb.inputs["loadBalancingRules"]} == {8443}
     for group in named(p, FRONT_DOOR, "azure-native:cdn:AFDOriginGroup").values():
         assert group.inputs["healthProbeSettings"]["probePath"] == "/healthz"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "threshold", "minutes"),
+    [
+        ((), 1000, 1),  # SPEC.md: 1000 requests per 60 s
+        (("app.rateLimitRequests=100", "app.rateLimitWindow=30000"), 200, 1),  # the rate kept over Front Door's minute
+        (("app.rateLimitRequests=50", "app.rateLimitWindow=120000"), 125, 5),  # rounded up, never laxer than the app
+        (("app.rateLimitRequests=600", "app.rateLimitWindow=600000"), 300, 5),  # longer than 5 min: scaled down to 5
+    ],
+)
+def test_the_waf_limits_each_client_ip_at_the_application_rate(plan, overrides, threshold, minutes):
+    waf = only(azure_plan(plan, "dev", *overrides), FRONT_DOOR, "azure-native:frontdoor:Policy")
+    (rule,) = waf.inputs["customRules"]["rules"]
+    assert rule["ruleType"] == "RateLimitRule" and rule["action"] == "Block" and rule["enabledState"] == "Enabled"
+    assert (rule["rateLimitThreshold"], rule["rateLimitDurationInMinutes"]) == (threshold, minutes)
+    assert rule["groupBy"] == [{"variableName": "SocketAddr"}]
+    # Every request carries a Host header, so every request counts.
+    assert rule["matchConditions"] == [
+        {"matchVariable": "RequestHeader", "selector": "Host", "operator": "GreaterThan", "matchValue": ["0"]}
+    ]

@@ -51,9 +51,11 @@ RESTART_ACTIONS = (
     "Microsoft.DBforPostgreSQL/flexibleServers/restart/action",
 )
 AZ_CLI_VERSION = "2.67.0"  # a version deployment scripts offer (mcr.microsoft.com/azure-cli)
-# The grant may take minutes to reach ARM, and Azure refuses a restart while a parameter update runs.
+# The grant may take minutes to reach ARM (the sign-in too, so each attempt signs in again), and Azure refuses a
+# restart while a parameter update runs.
 RESTART_SCRIPT = """set -eu
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  az login --identity --username "$CLIENT_ID" > /dev/null || true
   az postgres flexible-server restart --ids "$SERVER_ID" && exit 0
   echo "restart attempt $attempt failed; retrying in 30 s" >&2
   sleep 30
@@ -131,9 +133,9 @@ def _configure(
     resource_group: pulumi.Input[str],
     location: str,
     server: postgresql.Server,
-) -> list[postgresql.Configuration]:
+) -> list[pulumi.Resource]:
     """One server parameter after the other (Azure rejects concurrent configuration updates on a server),
-    then the restart that applies the static ones."""
+    then the restart that applies the static ones; returns them all."""
     configured: list[postgresql.Configuration] = []
     parameters = server_parameters(cfg)
     for parameter, value in parameters.items():
@@ -149,11 +151,11 @@ def _configure(
             )
         )
     static = ";".join(f"{p}={parameters[p]}" for p in STATIC_PARAMETERS)
-    RestartAfterStaticChange(
+    restart = RestartAfterStaticChange(
         f"{name}-restart", cfg, resource_group, location, server, static, configured,
         opts=pulumi.ResourceOptions(parent=parent),
     )  # fmt: skip
-    return configured
+    return [*configured, restart.script]
 
 
 class RestartAfterStaticChange(pulumi.ComponentResource):
@@ -213,7 +215,10 @@ class RestartAfterStaticChange(pulumi.ComponentResource):
             kind="AzureCLI",
             az_cli_version=AZ_CLI_VERSION,
             script_content=RESTART_SCRIPT,
-            environment_variables=[resources.EnvironmentVariableArgs(name="SERVER_ID", value=server.id)],
+            environment_variables=[
+                resources.EnvironmentVariableArgs(name="SERVER_ID", value=server.id),
+                resources.EnvironmentVariableArgs(name="CLIENT_ID", value=identity.client_id),
+            ],
             identity=resources.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
             # A new tag runs the script again: exactly when a static parameter's value changes.
             force_update_tag=static,
@@ -229,6 +234,7 @@ class RestartAfterStaticChange(pulumi.ComponentResource):
 class Database(pulumi.ComponentResource):
     server: postgresql.Server
     server_name: str
+    settled: list[pulumi.Resource]  # its parameters and their restart: a replica is created after them
 
     def __init__(
         self,
@@ -276,7 +282,7 @@ class Database(pulumi.ComponentResource):
                 depends_on=[k.crypto_grant for k in (keys, geo_backup_keys) if k],
             ),
         )
-        _configure(self, name, cfg, resource_group, location, self.server)
+        self.settled = _configure(self, name, cfg, resource_group, location, self.server)
         postgresql.Database(
             f"{name}-database",
             resource_group_name=resource_group,
@@ -317,8 +323,12 @@ class DatabaseReplica(pulumi.ComponentResource):
             create_mode="Replica",
             source_server_resource_id=source.server.id,
             **_server_args(cfg, network, keys),
+            # While a replica is created Azure refuses parameter changes on the primary: create it after them,
+            # and it starts with the primary's parameters.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=cfg.database.deletion_protection, depends_on=[keys.crypto_grant]
+                parent=self,
+                protect=cfg.database.deletion_protection,
+                depends_on=[keys.crypto_grant, *source.settled],
             ),
         )
         _configure(self, name, cfg, resource_group, location, self.server)

@@ -63,7 +63,7 @@ class AzureEnvironment(pulumi.ComponentResource):
         keys.serve_secrets(network)
         storage.serve_queue(network, keys.identity.principal_id, client.subscription_id)
         cache = Cache("cache", cfg, rg.name, az.location, network, storage.persistence_account, opts=child)
-        secrets = AppSecrets("secrets", cfg, rg.name, keys, cache.access_key, opts=child)
+        secrets = AppSecrets("secrets", cfg, cache.access_key, opts=child)
         if dr_rg:
             dr_network = Network(
                 "dr-network", cfg, dr_rg.name, az.dr_location, az.dr_address_space,
@@ -79,8 +79,11 @@ class AzureEnvironment(pulumi.ComponentResource):
             else None
         )  # fmt: skip
         rotation = CredentialRotation(
-            "rotation", cfg, rg.name, az.location, keys, secrets.secrets, database.server, cache.redis, opts=child
+            "rotation", cfg, rg.name, az.location, keys, database.server, cache.redis, opts=child
         )
+        # Key Vault announces the expiry only of versions written once the rotation's subscription exists.
+        secrets.store(rg.name, keys, after=[rotation.subscription])
+        rotation.grant_on(secrets.secrets)
         backup = (
             Backup("backup", cfg, rg, az.location, service_keys, database.server, client.subscription_id, opts=child)
             if cfg.backup.enabled

@@ -246,7 +246,7 @@ class FrontDoor(pulumi.ComponentResource):
             location="Global",
             sku={"name": SKU},
             policy_settings={"enabled_state": "Enabled", "mode": "Prevention", "request_body_check": "Enabled"},
-            custom_rules={"rules": [self._rate_rule()]},
+            custom_rules=frontdoor.CustomRuleListArgs(rules=[self._rate_rule()]),
             managed_rules={
                 "managed_rule_sets": [
                     {"rule_set_type": rule_set, "rule_set_version": version, "rule_set_action": action}

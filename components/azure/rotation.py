@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization, eventgrid, keyvault, logic, managedidentity, redis
+from pulumi_azure_native import authorization, eventgrid, logic, managedidentity, redis
 from pulumi_azure_native import dbforpostgresql as postgresql
 
 from ..config import PlatformConfig
@@ -44,6 +44,7 @@ from .common import client_config
 from .keys import Keys
 
 NEAR_EXPIRY = "Microsoft.KeyVault.SecretNearExpiry"
+EXPIRED = "Microsoft.KeyVault.SecretExpired"  # a version expired unrotated: the run fails, which pages
 NEAR_EXPIRY_LEAD_DAYS = 30  # Key Vault publishes SecretNearExpiry 30 days before the version expires
 VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
 REDIS_KEY_TAG = "redis-key"  # which of the cache's two access keys the stored secret holds
@@ -57,6 +58,7 @@ ROTATOR_ACTIONS = (
     "Microsoft.Cache/redis/regenerateKey/action",
 )
 TRIGGER = "near_expiry"
+RETRY = {"type": "exponential", "count": 10, "interval": "PT30S", "maximumInterval": "PT15M"}
 FAILURE_WINDOW_MINUTES = 5  # one of Azure's metric-alert windows
 SECURE = {"runtimeConfiguration": {"secureData": {"properties": ["inputs", "outputs"]}}}
 # A Compose's secure inputs hide its output too (it has no secure-outputs setting).
@@ -76,7 +78,8 @@ def first_expiry(cfg: PlatformConfig, now: float) -> int:
 
 
 def _arm(method: str, resource: str, api: str, identity: str, body: Any = None, path: str = "") -> dict[str, Any]:
-    """An ARM call as the workflow's identity; Logic Apps follows ARM's asynchronous 202 pattern by itself."""
+    """An ARM call as the workflow's identity; Logic Apps follows ARM's asynchronous 202 pattern by itself. Retried
+    for about an hour: a value the service accepted but the vault did not yet store is otherwise lost."""
     inputs: dict[str, Any] = {
         "method": method,
         "uri": f"https://management.azure.com{resource}{path}?api-version={API_VERSIONS[api]}",
@@ -88,6 +91,7 @@ def _arm(method: str, resource: str, api: str, identity: str, body: Any = None, 
     }
     if body is not None:
         inputs["body"] = body
+    inputs["retryPolicy"] = RETRY
     return {"type": "Http", "inputs": inputs, **SECURE}
 
 
@@ -159,11 +163,18 @@ def workflow_definition(
             }
         },
     }
-    ours = {
-        "and": [
-            {"equals": [f"@{event}?['eventType']", NEAR_EXPIRY]},
-            {"equals": [f"@{event}?['data']?['VaultName']", vault_name]},
-        ]
+
+    def of_this_vault(event_type: str) -> dict[str, Any]:
+        return {
+            "and": [
+                {"equals": [f"@{event}?['eventType']", event_type]},
+                {"equals": [f"@{event}?['data']?['VaultName']", vault_name]},
+            ]
+        }
+
+    unrotated = {
+        "type": "Terminate",
+        "inputs": {"runStatus": "Failed", "runError": {"message": f"@{{{event}?['subject']}} expired unrotated"}},
     }
     respond, code = {"type": "Response", "kind": "Http"}, f"@{event}?['data']?['validationCode']"
     return {
@@ -180,7 +191,10 @@ def workflow_definition(
                 "else": {
                     "actions": _chain([
                         ("accept", {**respond, "inputs": {"statusCode": 202}}),
-                        ("ours", {"type": "If", "expression": ours, "actions": {"rotate": _step(rotate, None)}}),
+                        ("expired", {"type": "If", "expression": of_this_vault(EXPIRED),
+                                     "actions": {"unrotated": _step(unrotated, None)}}),
+                        ("ours", {"type": "If", "expression": of_this_vault(NEAR_EXPIRY),
+                                  "actions": {"rotate": _step(rotate, None)}}),
                     ])
                 },
                 "runAfter": {},
@@ -203,13 +217,13 @@ class CredentialRotation(pulumi.ComponentResource):
         resource_group: pulumi.Input[str],
         location: str,
         keys: Keys,
-        secrets: Mapping[str, keyvault.Secret],
         server: postgresql.Server,
         cache: redis.Redis,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """``secrets``: the vault's secrets by name (``secrets.py``), written by the workflow from now on."""
+        """The secrets come later (``grant_on``): they must be written after the subscription exists."""
         super().__init__("platform:azure:CredentialRotation", name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self)
         tags = cfg.tags_for("secrets")
         client = client_config(self)
@@ -222,7 +236,7 @@ class CredentialRotation(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        role = authorization.RoleDefinition(
+        self._role = authorization.RoleDefinition(
             f"{name}-role",
             scope=group_id,
             role_name=cfg.name("rotator"),
@@ -231,18 +245,7 @@ class CredentialRotation(pulumi.ComponentResource):
             assignable_scopes=[group_id],
             opts=child,
         )
-        scopes = {"database": server.id, "cache": cache.id, **{secret: s.id for secret, s in secrets.items()}}
-        grants = [
-            authorization.RoleAssignment(
-                f"{name}-{what}",
-                scope=scope,
-                principal_id=self.identity.principal_id,
-                principal_type="ServicePrincipal",
-                role_definition_id=role.id,
-                opts=child,
-            )
-            for what, scope in scopes.items()
-        ]
+        self.grant_on({"database": server, "cache": cache})
         definition = pulumi.Output.all(
             identity=self.identity.id,
             vault_id=keys.vault.id,
@@ -259,7 +262,7 @@ class CredentialRotation(pulumi.ComponentResource):
             definition=definition,
             identity={"type": "UserAssigned", "user_assigned_identities": [self.identity.id]},
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
+            opts=child,
         )
         callback = logic.list_workflow_trigger_callback_url_output(
             resource_group_name=resource_group,
@@ -283,7 +286,7 @@ class CredentialRotation(pulumi.ComponentResource):
             system_topic_name=self.topic.name,
             event_subscription_name="near-expiry-rotation",
             event_delivery_schema="EventGridSchema",
-            filter=eventgrid.EventSubscriptionFilterArgs(included_event_types=[NEAR_EXPIRY]),
+            filter=eventgrid.EventSubscriptionFilterArgs(included_event_types=[NEAR_EXPIRY, EXPIRED]),
             destination=eventgrid.WebHookEventSubscriptionDestinationArgs(
                 endpoint_type="WebHook",
                 # The trigger's signed URL: a credential, kept secret in state.
@@ -301,3 +304,16 @@ class CredentialRotation(pulumi.ComponentResource):
             Metric(self.workflow.id, "Microsoft.Logic/workflows", "RunsFailed", FAILURE_WINDOW_MINUTES, "Total"),
         )
         self.register_outputs({"workflow_id": self.workflow.id})
+
+    def grant_on(self, resources: Mapping[str, pulumi.CustomResource]) -> None:
+        """The rotator's role on each of ``resources`` (by purpose), and nowhere else. The workflow needs them
+        only when it runs, on the first near-expiry notice."""
+        for what, resource in resources.items():
+            authorization.RoleAssignment(
+                f"{self._name}-{what}",
+                scope=resource.id,
+                principal_id=self.identity.principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=self._role.id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )

@@ -7,12 +7,15 @@ vault's network rules do not restrict, so the deployment needs no path to the pr
 
 Each secret expires when its rotation is due plus Key Vault's 30-day notice (``rotation.py``), and from
 its creation on belongs to the rotation: Pulumi ignores later changes to it, so a ``pulumi up`` never
-writes an old value (or an old expiry) back over a rotated one.
+writes an old value (or an old expiry) back over a rotated one. The values exist first (the database is
+created with its password); ``store`` writes them to the vault once the rotation listens, because Key
+Vault announces the expiry only of versions written after a subscription exists.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_random as random
@@ -21,6 +24,9 @@ from pulumi_azure_native import keyvault
 from ..config import PlatformConfig
 from .keys import Keys
 from .rotation import REDIS_KEY_TAG, first_expiry
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # PostgreSQL wants 8-128 characters from three of upper case, lower case, digits and symbols; alphanumeric
 # with at least one of each of the first three meets that and stays safe unquoted in connection strings.
@@ -33,19 +39,18 @@ class AppSecrets(pulumi.ComponentResource):
     database_password: pulumi.Output[str]
     redis_access_key: pulumi.Output[str]
     jwt_signing_key: pulumi.Output[str]
-    secrets: dict[str, keyvault.Secret]
+    secrets: dict[str, keyvault.Secret]  # set by store
     secret_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
         self,
         name: str,
         cfg: PlatformConfig,
-        resource_group: pulumi.Input[str],
-        keys: Keys,
         cache_key: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:azure:AppSecrets", name, None, opts)
+        self._name, self._cfg = name, cfg
         child = pulumi.ResourceOptions(parent=self)
         password = random.RandomPassword(
             f"{name}-database-password",
@@ -60,6 +65,10 @@ class AppSecrets(pulumi.ComponentResource):
         self.database_password = pulumi.Output.secret(password.result)
         self.redis_access_key = pulumi.Output.secret(cache_key)
         self.jwt_signing_key = pulumi.Output.secret(jwt.result)
+
+    def store(self, resource_group: pulumi.Input[str], keys: Keys, after: Sequence[pulumi.Resource]) -> None:
+        """Write the values to ``keys``' vault once ``after`` (the rotation's event subscription) exists."""
+        name, cfg = self._name, self._cfg
         values = {
             "database-password": self.database_password,
             "redis-access-key": self.redis_access_key,
@@ -81,7 +90,10 @@ class AppSecrets(pulumi.ComponentResource):
                 ),
                 tags={**cfg.tags_for("secrets"), **extra_tags.get(secret, {})},
                 opts=pulumi.ResourceOptions(
-                    parent=self, additional_secret_outputs=["properties"], ignore_changes=["properties", "tags"]
+                    parent=self,
+                    additional_secret_outputs=["properties"],
+                    ignore_changes=["properties", "tags"],
+                    depends_on=list(after),
                 ),
             )
             for secret, value in values.items()

@@ -170,16 +170,16 @@ def test_a_deployment_script_restarts_each_server_after_the_static_parameters(pl
     assert script.parent == p.named(RESTART, restart).urn
     assert script.inputs["kind"] == "AzureCLI"
     assert 'az postgres flexible-server restart --ids "$SERVER_ID"' in script.inputs["scriptContent"]
-    (variable,) = script.inputs["environmentVariables"]
-    assert variable["name"] == "SERVER_ID"
-    assert variable["value"].endswith(f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{server_name}")
-    assert script.property_dependencies["environmentVariables"] == [server.urn]
+    variables = {v["name"]: v["value"] for v in script.inputs["environmentVariables"]}
+    assert variables["SERVER_ID"].endswith(f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{server_name}")
+    assert 'az login --identity --username "$CLIENT_ID"' in script.inputs["scriptContent"]  # each attempt signs in
+    identity = p.named(IDENTITY, f"{restart}-identity")
+    assert set(script.property_dependencies["environmentVariables"]) == {server.urn, identity.urn}
     # After every parameter (the restart applies them); again only when a static value changes.
     assert {c.urn for c in named(p, component, CONFIGURATION).values()} <= set(script.dependencies)
     preload = _parameters(p, component)["shared_preload_libraries"]
     assert script.inputs["forceUpdateTag"] == f"shared_preload_libraries={preload}"
     # Its identity may restart this server and nothing else, and holds that before the script runs.
-    identity = p.named(IDENTITY, f"{restart}-identity")
     assert script.inputs["identity"]["type"] == "UserAssigned"
     assert script.property_dependencies["identity"] == [identity.urn]
     role = p.named(ROLE, f"{restart}-role")
@@ -226,6 +226,9 @@ def test_prod_replica_in_the_dr_region_with_its_own_network_and_key(plan):
     assert (replica.inputs["sku"], replica.inputs["storage"]) == (primary.inputs["sku"], primary.inputs["storage"])
     assert not {"backup", "highAvailability", "administratorLogin", "administratorLoginPassword"} & set(replica.inputs)
     assert replica.protect is True
+    # Azure refuses parameter changes on the primary while a replica is created: the replica comes after them.
+    primary_settled = {c.urn for c in named(p, DATABASE, CONFIGURATION).values()}
+    assert primary_settled | {p.named(SCRIPT, "database-restart-script").urn} <= set(replica.dependencies)
     assert _parameters(p, REPLICA) == PARAMETERS  # a promoted replica enforces TLS like the primary
 
 

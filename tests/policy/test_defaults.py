@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from components import config
+from components.aws.database import PGAUDIT_CLASSES as AWS
+from components.azure.database import PGAUDIT_CLASSES as AZURE
+from components.gcp.database import PGAUDIT_LOG as GCP
 from policies.rules import defaults
 from policies.rules.catalog import POLICIES
 
@@ -35,6 +38,13 @@ def test_spec_numbers_match_program() -> None:
     assert settings.aws.tls_policy.startswith(defaults.TLS13_POLICY_PREFIX)
     assert str(config.SSH_ALLOWED_RANGE) == defaults.SSH_ALLOWED_CIDR
     assert settings.backup.continuous_retention_days == defaults.PITR_DAYS
+    assert settings.security.secret_rotation_days == defaults.SECRET_ROTATION_DAYS
+
+
+def test_every_cloud_audits_the_classes_the_pack_requires() -> None:
+    """The pack's pgaudit.log classes are what each cloud's database sets (AWS, Azure, GCP)."""
+    assert AWS == AZURE == defaults.PGAUDIT_LOG_CLASSES
+    assert tuple(GCP.split(",")) == defaults.PGAUDIT_LOG_CLASSES
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pulumi
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, managedidentity
 
 from ..config import PlatformConfig
 
@@ -70,3 +70,53 @@ def grant(
         role_definition_id=role_id(subscription_id, role),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+class Actor:
+    """An identity of its own and a custom role holding exactly ``actions``, assignable only in the resource group:
+    what an automation (a workflow, a deployment script) acts as. ``allow`` assigns the role on one resource."""
+
+    def __init__(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        cfg: PlatformConfig,
+        resource_group: pulumi.Input[str],
+        location: str,
+        purpose: str,
+        description: str,
+        actions: tuple[str, ...],
+        tags: dict[str, str],
+    ):
+        self._parent, self._name = parent, name
+        child = pulumi.ResourceOptions(parent=parent)
+        group_id = pulumi.Output.concat(
+            "/subscriptions/", client_config(parent).subscription_id, "/resourceGroups/", resource_group
+        )
+        self.identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=resource_group,
+            resource_name_=cfg.name(purpose),
+            location=location,
+            tags=tags,
+            opts=child,
+        )
+        self.role = authorization.RoleDefinition(
+            f"{name}-role",
+            scope=group_id,
+            role_name=cfg.name(purpose),
+            description=f"{cfg.name()}: {description}",
+            permissions=[authorization.PermissionArgs(actions=list(actions))],
+            assignable_scopes=[group_id],
+            opts=child,
+        )
+
+    def allow(self, what: str, scope: pulumi.Input[str]) -> authorization.RoleAssignment:
+        return authorization.RoleAssignment(
+            f"{self._name}-{what}",
+            scope=scope,
+            principal_id=self.identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self.role.id,
+            opts=pulumi.ResourceOptions(parent=self._parent),
+        )

@@ -30,12 +30,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity, resources
 from pulumi_azure_native import dbforpostgresql as postgresql
+from pulumi_azure_native import resources
 
 from ..config import PlatformConfig
 from ..config.azure import MIN_BACKUP_RETENTION_DAYS
-from .common import client_config
+from .common import Actor
 from .keys import Keys
 from .network import Network
 
@@ -180,34 +180,11 @@ class RestartAfterStaticChange(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("platform:azure:RestartAfterStaticChange", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        client = client_config(self)
-        group_id = pulumi.Output.concat("/subscriptions/", client.subscription_id, "/resourceGroups/", resource_group)
-        identity = managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
-            resource_group_name=resource_group,
-            resource_name_=cfg.name(name),
-            location=location,
-            tags=cfg.tags_for("database"),
-            opts=child,
-        )
-        role = authorization.RoleDefinition(
-            f"{name}-role",
-            scope=group_id,
-            role_name=cfg.name(name),
-            description=f"{cfg.name()}: restart a PostgreSQL server to apply static parameters",
-            permissions=[authorization.PermissionArgs(actions=list(RESTART_ACTIONS))],
-            assignable_scopes=[group_id],
-            opts=child,
-        )
-        allowed = authorization.RoleAssignment(
-            f"{name}-grant",
-            scope=server.id,
-            principal_id=identity.principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=role.id,
-            opts=child,
-        )
+        actor = Actor(
+            self, name, cfg, resource_group, location, name,
+            "restart a PostgreSQL server to apply static parameters", RESTART_ACTIONS, cfg.tags_for("database"),
+        )  # fmt: skip
+        identity, allowed = actor.identity, actor.allow("grant", server.id)
         self.script = resources.AzureCliScript(
             f"{name}-script",
             resource_group_name=resource_group,

@@ -35,12 +35,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization, eventgrid, logic, managedidentity, redis
 from pulumi_azure_native import dbforpostgresql as postgresql
+from pulumi_azure_native import eventgrid, logic, managedidentity, redis
 
 from ..config import PlatformConfig
 from .alarms import Metric, Rule
-from .common import client_config
+from .common import Actor
 from .keys import Keys
 
 NEAR_EXPIRY = "Microsoft.KeyVault.SecretNearExpiry"
@@ -223,28 +223,13 @@ class CredentialRotation(pulumi.ComponentResource):
     ):
         """The secrets come later (``grant_on``): they must be written after the subscription exists."""
         super().__init__("platform:azure:CredentialRotation", name, None, opts)
-        self._name = name
         child = pulumi.ResourceOptions(parent=self)
         tags = cfg.tags_for("secrets")
-        client = client_config(self)
-        group_id = pulumi.Output.concat("/subscriptions/", client.subscription_id, "/resourceGroups/", resource_group)
-        self.identity = managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
-            resource_group_name=resource_group,
-            resource_name_=cfg.name("rotator"),
-            location=location,
-            tags=tags,
-            opts=child,
-        )
-        self._role = authorization.RoleDefinition(
-            f"{name}-role",
-            scope=group_id,
-            role_name=cfg.name("rotator"),
-            description=f"{cfg.name()}: rotate the application's credentials",
-            permissions=[authorization.PermissionArgs(actions=list(ROTATOR_ACTIONS))],
-            assignable_scopes=[group_id],
-            opts=child,
-        )
+        self._actor = actor = Actor(
+            self, name, cfg, resource_group, location, "rotator", "rotate the application's credentials",
+            ROTATOR_ACTIONS, tags,
+        )  # fmt: skip
+        self.identity = actor.identity
         self.grant_on({"database": server, "cache": cache})
         definition = pulumi.Output.all(
             identity=self.identity.id,
@@ -309,11 +294,4 @@ class CredentialRotation(pulumi.ComponentResource):
         """The rotator's role on each of ``resources`` (by purpose), and nowhere else. The workflow needs them
         only when it runs, on the first near-expiry notice."""
         for what, resource in resources.items():
-            authorization.RoleAssignment(
-                f"{self._name}-{what}",
-                scope=resource.id,
-                principal_id=self.identity.principal_id,
-                principal_type="ServicePrincipal",
-                role_definition_id=self._role.id,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._actor.allow(what, resource.id)

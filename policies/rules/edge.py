@@ -65,7 +65,8 @@ def _acl_rules(acl: PolicyResource, resources: Sequence[PolicyResource]) -> list
 
 def _web_acl_blocks(acl: PolicyResource, resources: Sequence[PolicyResource]) -> Iterator[str]:
     """A web ACL of this stack must block: no rule group reference overridden to count (its rules then only
-    count), and some rule that blocks (action block, captcha or challenge, or a rule group). Rules in
+    count), and some rule that blocks (action block, captcha or challenge, or a rule group) or a default action
+    that blocks (an allowlist). Rules in
     ``ruleJson`` unknown at preview are judged at update."""
     if given(acl.props, "ruleJson") and known(acl.props, "ruleJson") is None:
         return
@@ -74,7 +75,8 @@ def _web_acl_blocks(acl: PolicyResource, resources: Sequence[PolicyResource]) ->
     if counted:
         groups = ", ".join(counted)
         yield f"its web ACL {acl.name} counts instead of blocking with rule group {groups} (overrideAction count)"
-    if not any(action & BLOCKING_ACTIONS or override for _, action, override in rules):
+    allowlist = "block" in _kinds(acl.props.get("defaultAction"))  # blocks all that no rule allows
+    if not allowlist and not any(action & BLOCKING_ACTIONS or override for _, action, override in rules):
         yield (
             f"its web ACL {acl.name} has no rule that blocks (action block, captcha or challenge, or a rule group "
             "with overrideAction none)"
@@ -132,7 +134,8 @@ def _armor_blocks(rule: Mapping[str, Any]) -> bool:
 
 def _armor_enforces(policy: PolicyResource, resources: Sequence[PolicyResource]) -> Iterator[str]:
     """A Cloud Armor policy of this stack (its inline rules and the rule resources naming it) must enforce: no
-    blocking rule in preview (logged, not enforced), and a blocking rule besides the default one."""
+    blocking rule in preview (logged, not enforced), and a blocking rule besides the default one unless the default
+    one denies (an allowlist)."""
     rules = [
         *items(policy.props, "rules"),
         *(r.props for r in of_types(resources, ARMOR_RULES) if _armor_names(r, "securityPolicy", policy)),
@@ -143,7 +146,13 @@ def _armor_enforces(policy: PolicyResource, resources: Sequence[PolicyResource])
     if previewed:
         priorities = ", ".join(previewed)
         yield f"its Cloud Armor policy {policy.name} does not enforce its rules at priority {priorities} (preview true)"
-    if not any(_armor_blocks(r) and number(r.get("priority")) != ARMOR_DEFAULT_PRIORITY for r in rules):
+    allowlist = any(
+        _armor_blocks(r) and number(r.get("priority")) == ARMOR_DEFAULT_PRIORITY and not truthy(r.get("preview"))
+        for r in rules
+    )  # the default rule denies all that no rule allows
+    if not allowlist and not any(
+        _armor_blocks(r) and number(r.get("priority")) != ARMOR_DEFAULT_PRIORITY for r in rules
+    ):
         yield (
             f"its Cloud Armor policy {policy.name} has no rule besides the default that denies, throttles, bans or "
             "redirects"

@@ -124,6 +124,13 @@ def test_a_web_acl_that_only_counts_is_reported() -> None:
     assert protected(web_acl([])) == [NO_BLOCK]
 
 
+def test_an_allowlist_web_acl_enforces_by_its_default_action() -> None:
+    allowlist = web_acl([custom("office", "allow")], defaultAction={"block": {}})
+    assert protected(allowlist) == []
+    counted = web_acl([managed("AWSManagedRulesCommonRuleSet", "count")], defaultAction={"block": {}})
+    assert protected(counted) == [COUNTS.format("AWSManagedRulesCommonRuleSet")]
+
+
 def test_rules_in_rule_json_are_read_as_aws_writes_them() -> None:
     enforcing = [{"Name": "common", "Priority": 0, "OverrideAction": {"None": {}}, "Statement": {}}]
     assert protected(web_acl(ruleJson=json.dumps(enforcing))) == []
@@ -230,7 +237,11 @@ def test_cloud_armor_rules_in_preview_or_none_that_deny_are_reported() -> None:
     previewed = [{**WAF_RULE, "preview": True}, {**THROTTLE, "preview": "true"}, DEFAULT_ALLOW]
     assert armored(armor(previewed)) == [PREVIEW.format("1000, 2000")]
     assert armored(armor([DEFAULT_ALLOW]), reference="platform-prod-edge") == [NO_DENY]
-    assert armored(armor([{**WAF_RULE, "action": "allow"}, {**DEFAULT_ALLOW, "action": "deny(403)"}])) == [NO_DENY]
+    # An allowlist (the default rule denies) enforces; the same default in preview does not.
+    allowlist = [{**WAF_RULE, "action": "allow"}, {**DEFAULT_ALLOW, "action": "deny(403)"}]
+    assert armored(armor(allowlist)) == []
+    previewed_default = [allowlist[0], {**allowlist[1], "preview": True}]
+    assert armored(armor(previewed_default)) == [PREVIEW.format(2147483647), NO_DENY]
     assert armored(armor()) == [NO_DENY]  # GCP adds a default allow rule
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from pulumi.runtime import rpc
+
+from infractl.analyzer import struct
+from infractl.runtime import SECRET, redact, secret_values, unredact
 
 ROOT = Path(__file__).resolve().parents[2]
 INSECURE = Path(__file__).parent / "programs" / "insecure"
@@ -101,3 +105,22 @@ def test_bad_policy_config_exits_2(tmp_path: Path) -> None:
         config.write_text(json.dumps(content))
         result = gate("--program", str(INSECURE), "--policy-config", str(config))
         assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_the_pack_gets_secrets_as_the_engine_sends_them_and_printers_never_do() -> None:
+    """The engine hands secret inputs to a policy pack marked secret (the SDK unwraps them for the rules), so a rule
+    can read the non-secret fields next to a secret (a Key Vault secret's expiry beside its value); the plan keeps
+    ``[secret]`` in what it prints."""
+
+    def secret(value: object) -> dict:
+        return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+    inputs = {"name": "db", "properties": secret({"value": "pw", "attributes": {"exp": 9}}), "list": [1, secret("k")]}
+    shown = redact(inputs)
+    assert shown == {"name": "db", "properties": SECRET, "list": [1, SECRET]}
+    secrets = secret_values(inputs)
+    assert set(secrets) == {"properties", "list[1]"}
+    assert unredact(shown, secrets) == inputs
+    sent = struct(unredact(shown, secrets))
+    assert sent["properties"]["value"]["attributes"]["exp"] == 9 and sent["properties"][rpc._special_sig_key]
+    assert unredact({"name": SECRET}, {}) == {"name": SECRET}  # a value that only looks like the marker stays

@@ -157,19 +157,21 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """(path, child) of a dict or list, in the path syntax of ``Resource.secret_digests``."""
+def _children(value: Any, path: str) -> Iterator[tuple[Any, str, Any]]:
+    """(key or index, path, child) of a dict or list, in the path syntax of ``Resource.secret_digests``."""
     if isinstance(value, dict):
-        yield from ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+        yield from ((k, f"{path}.{k}" if path else str(k), v) for k, v in value.items())
     elif isinstance(value, list):
-        yield from ((f"{path}[{i}]", v) for i, v in enumerate(value))
+        yield from ((i, f"{path}[{i}]", v) for i, v in enumerate(value))
 
 
 def secret_values(value: Any, path: str = "") -> dict[str, Any]:
     """Each secret under ``value`` (still marked secret), by the path ``redact`` leaves ``[secret]`` at."""
     if rpc.is_rpc_secret(value):
         return {path: value}
-    return {p: v for child_path, child in _children(value, path) for p, v in secret_values(child, child_path).items()}
+    return {
+        p: v for _, child_path, child in _children(value, path) for p, v in secret_values(child, child_path).items()
+    }
 
 
 def unredact(value: Any, secrets: dict[str, Any], path: str = "") -> Any:
@@ -179,12 +181,9 @@ def unredact(value: Any, secrets: dict[str, Any], path: str = "") -> Any:
     if value == SECRET and path in secrets:
         return secrets[path]
     if isinstance(value, dict):
-        return {
-            k: unredact(v, secrets, child_path)
-            for (child_path, _), (k, v) in zip(_children(value, path), value.items(), strict=True)
-        }
+        return {k: unredact(child, secrets, child_path) for k, child_path, child in _children(value, path)}
     if isinstance(value, list):
-        return [unredact(v, secrets, child_path) for child_path, v in _children(value, path)]
+        return [unredact(child, secrets, child_path) for _, child_path, child in _children(value, path)]
     return value
 
 

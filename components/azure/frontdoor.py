@@ -33,6 +33,7 @@ import pulumi
 from pulumi_azure_native import cdn, frontdoor, network
 
 from ..config import COLORS, Color, PlatformConfig, Tier
+from ..config.application import rate_in_window
 from .network import Network
 
 ROUTED_TIERS: tuple[Tier, ...] = ("web", "api")  # tiers behind Front Door; the worker is not
@@ -51,16 +52,7 @@ LB_PROBE_THRESHOLD = 2  # an instance leaves the pool after 2 failed probes, 10 
 TLS13_CIPHERS = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]
 MS_PER_SECOND = 1000
 MIN_ORIGIN_TIMEOUT_SECONDS = 16  # Front Door's shortest origin response timeout
-RATE_WINDOWS_MINUTES = (1, 5)  # the windows Front Door's rate-limit rules count in
-
-
-def rate_limit(cfg: PlatformConfig) -> tuple[int, int]:
-    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as Front Door's (threshold, window minutes): the
-    shortest window covering the app's (the longest when none does), the threshold scaled to keep the rate and
-    rounded up. The application's own limiter stays the precise one; the WAF is the edge."""
-    app = cfg.app
-    minutes = next((m for m in RATE_WINDOWS_MINUTES if m * 60_000 >= app.rate_limit_window), RATE_WINDOWS_MINUTES[-1])
-    return -(-app.rate_limit_requests * minutes * 60_000 // app.rate_limit_window), minutes
+RATE_WINDOWS_SECONDS = (60, 300)  # the windows (1 or 5 minutes) Front Door's rate-limit rules count in
 
 
 def origin_host(tier: Tier, color: Color) -> str:
@@ -219,14 +211,15 @@ class FrontDoor(pulumi.ComponentResource):
 
     def _rate_rule(self) -> frontdoor.CustomRuleArgs:
         """Every request counts (each carries a Host header): per socket IP, blocked past the threshold."""
-        threshold, minutes = rate_limit(self._cfg)
+        app = self._cfg.app
+        threshold, seconds = rate_in_window(app.rate_limit_requests, app.rate_limit_window, RATE_WINDOWS_SECONDS)
         return frontdoor.CustomRuleArgs(
             name="ratelimit",
             priority=100,
             enabled_state="Enabled",
             rule_type="RateLimitRule",
             rate_limit_threshold=threshold,
-            rate_limit_duration_in_minutes=minutes,
+            rate_limit_duration_in_minutes=seconds // 60,
             group_by=[frontdoor.GroupByVariableArgs(variable_name="SocketAddr")],
             match_conditions=[
                 frontdoor.MatchConditionArgs(

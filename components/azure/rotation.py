@@ -88,10 +88,10 @@ def _arm(method: str, resource: str, api: str, identity: str, body: Any = None, 
             "identity": identity,
             "audience": "https://management.azure.com/",
         },
+        "retryPolicy": RETRY,
     }
     if body is not None:
         inputs["body"] = body
-    inputs["retryPolicy"] = RETRY
     return {"type": "Http", "inputs": inputs, **SECURE}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -48,3 +49,11 @@ class AppSettings(Model):
             name.upper(): (str(value).lower() if isinstance(value, bool) else str(value))
             for name, value in self.model_dump().items()
         }
+
+
+def rate_in_window(requests: int, window_ms: int, windows_seconds: Sequence[int]) -> tuple[int, int]:
+    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as an edge firewall counts it: (requests, window
+    seconds) over the shortest of its ``windows_seconds`` that covers the app's window (the longest when none
+    does), the count scaled to keep the rate and rounded up. The app's own limiter stays the precise one."""
+    window = next((w for w in windows_seconds if w * 1000 >= window_ms), windows_seconds[-1])
+    return -(-requests * window * 1000 // window_ms), window  # ceiling division

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from .application import rate_in_window
 from .base import (
     AwsInstanceType,
     DomainName,
@@ -164,11 +165,9 @@ WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX = 10, 2_000_000_000
 
 
 def waf_rate_limit(requests: int, window_ms: int) -> tuple[int, int]:
-    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as a WAF (limit, window seconds): the shortest
-    window WAF offers that covers the app's (the longest when none does), the limit scaled to keep the rate,
-    rounded up, and never under WAF's minimum. The app's own limiter stays the precise one; WAF is the edge."""
-    window = next((w for w in WAF_RATE_WINDOWS_SECONDS if w * 1000 >= window_ms), WAF_RATE_WINDOWS_SECONDS[-1])
-    limit = -(-requests * window * 1000 // window_ms)  # ceiling division
+    """``app.rateLimitRequests`` per ``app.rateLimitWindow`` (ms) as a WAF (limit, window seconds), never under
+    WAF's minimum."""
+    limit, window = rate_in_window(requests, window_ms, WAF_RATE_WINDOWS_SECONDS)
     return max(limit, WAF_RATE_LIMIT_MIN), window
 
 

@@ -15,6 +15,8 @@ ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ADMINS = "0b1f6471-1bf0-4dda-aec3-111122223333"
 VIEWERS = "7c2a9e10-4b8d-4f6e-9a1b-222233334444"
 GROUPS = f'azure.groupObjectIds={{"admin": "{ADMINS}", "viewer": "{VIEWERS}"}}'
+DEVELOPERS = "5d3e8c21-6a7b-4c9d-8e0f-333344445555"
+ALL_GROUPS = f'azure.groupObjectIds={{"admin": "{ADMINS}", "developer": "{DEVELOPERS}", "viewer": "{VIEWERS}"}}'
 
 
 def _permissions(p) -> dict[str, dict[str, set[str]]]:
@@ -81,20 +83,20 @@ def test_each_role_builds_on_the_one_below_with_least_privilege(plan):
 
 
 def test_only_admins_read_the_audit_workspace(plan):
-    p = azure_plan(plan, "prod", GROUPS)
+    p = azure_plan(plan, "prod", ALL_GROUPS)
     assignments = named(p, ACCESS, ASSIGNMENT)
     logs = p.named(DEFINITION, "access-logs")
     workspaces = {
         kind: p.named("azure-native:operationalinsights:Workspace", f"monitoring-{kind}") for kind in ("app", "audit")
     }
-    expected = {("admin", "app"), ("admin", "audit"), ("viewer", "app")}
+    expected = {("admin", "app"), ("admin", "audit"), ("developer", "app"), ("viewer", "app")}
     reads = {(name.split("-")[1], name.split("-")[2]) for name in assignments if name.endswith("-logs")}
     assert reads == expected
     for role, kind in expected:
         grant = assignments[f"access-{role}-{kind}-logs"]
         assert grant.property_dependencies["scope"] == [workspaces[kind].urn]
         assert grant.property_dependencies["roleDefinitionId"] == [logs.urn]
-        assert grant.inputs["principalId"] == {"admin": ADMINS, "viewer": VIEWERS}[role]
+        assert grant.inputs["principalId"] == {"admin": ADMINS, "developer": DEVELOPERS, "viewer": VIEWERS}[role]
     # Reading a resource of the group opens its logs in the app workspace, never in the audit one.
     assert workspaces["app"].inputs["features"]["enableLogAccessUsingOnlyResourcePermissions"] is True
     assert workspaces["audit"].inputs["features"]["enableLogAccessUsingOnlyResourcePermissions"] is False
